@@ -1,0 +1,32 @@
+//! System status for the landing page.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the landing page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusView {
+    pub backend: String,
+    pub migrations_applied: i64,
+    pub workspace: String,
+    pub cache: String,
+    /// The check number the client sent, echoed back.
+    pub check: u32,
+}
+
+/// Reads the installation's state from the database.
+#[server(prefix = "/fn", endpoint = "system/status")]
+pub async fn get_status(check: u32) -> Result<StatusView, ServerFnError> {
+    let services = expect_context::<tessera_core::Services>();
+    let status = services.status().await.map_err(|e| {
+        tracing::error!(error = %e, "reading the system status failed");
+        ServerFnError::new("the database is not available")
+    })?;
+    Ok(StatusView {
+        backend: status.backend.to_string(),
+        migrations_applied: status.migrations_applied,
+        workspace: status.workspace,
+        cache: status.cache,
+        check,
+    })
+}

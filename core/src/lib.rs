@@ -1,0 +1,18 @@
+//! Tessera's core: configuration, storage, cache and (as capabilities land) the domain services.
+//!
+//! Nothing here knows about HTTP, Leptos or Tauri: the server and the Leptos server functions are thin
+//! adapters over what this crate exposes.
+
+pub mod cache;
+pub mod config;
+pub mod ids;
+pub mod services;
+pub mod store;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use cache::{Cache, CacheError, CacheHealth};
+pub use config::{Config, ConfigError, LogFormat};
+pub use services::{Services, StartupError, SystemStatus};
+pub use store::{Backend, Database, StoreError};

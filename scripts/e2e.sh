@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# End-to-end: for each backend, start a real server (debug build) on a free port with a fresh database and run
+# the Playwright specs in Debian's Chromium, hydrated and with JavaScript disabled. Expects scripts/build.sh to
+# have run. Usage: scripts/e2e.sh [sqlite|postgres]...
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/setup.sh" --test
+cd "$TESSERA_ROOT"
+
+pg_url="${TESSERA_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+redis_url="${TESSERA_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+bin="$CARGO_TARGET_DIR/debug/tessera"
+[ -x "$bin" ] || { echo "missing $bin: run scripts/build.sh first" >&2; exit 1; }
+backends=("$@"); [ ${#backends[@]} -gt 0 ] || backends=(sqlite postgres)
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+run_backend() {
+  local backend="$1" port work db="" pid status=0
+  port="$(free_port)"
+  work="$(mktemp -d -t tessera-e2e-XXXXXX)"
+  local -a env=(TESSERA_ADDR="127.0.0.1:$port" TESSERA_DATA_DIR="$work/data" TESSERA_SITE_ROOT="$TESSERA_SITE_DIR"
+                TESSERA_LOG=json TESSERA_SHUTDOWN_TIMEOUT_SECS=10)
+  if [ "$backend" = postgres ]; then
+    db="tessera_e2e_$(date +%s)_$$"
+    psql "$pg_url/postgres" -qc "CREATE DATABASE \"$db\""
+    env+=(DATABASE_URL="$pg_url/$db" REDIS_URL="$redis_url" TESSERA_REDIS_PREFIX="tessera-e2e:$db:")
+  fi
+  echo "[e2e] $backend: starting server on 127.0.0.1:$port (log: $work/server.log)"
+  env "${env[@]}" "$bin" serve >"$work/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 120); do
+    curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || { cat "$work/server.log"; echo "[e2e] server exited early" >&2; return 1; }
+    sleep 0.5
+  done
+  (cd end2end && BASE_URL="http://127.0.0.1:$port" TESSERA_E2E_BACKEND="$backend" npx playwright test) || status=$?
+  # Graceful shutdown on SIGTERM must exit 0.
+  kill -TERM "$pid"
+  if ! wait "$pid"; then echo "[e2e] server did not shut down cleanly" >&2; status=1; fi
+  if [ $status -ne 0 ]; then echo "--- server log ---"; tail -n 50 "$work/server.log"; fi
+  [ -n "$db" ] && psql "$pg_url/postgres" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+  rm -rf "$work"
+  return $status
+}
+
+overall=0
+for backend in "${backends[@]}"; do
+  run_backend "$backend" || overall=1
+done
+exit $overall
