@@ -24,8 +24,11 @@ pub fn HomePage() -> impl IntoView {
                         Ok(s) => view! {
                             <p data-testid="db-status">
                                 {format!(
-                                    "Database: {} · {} migrations applied · workspace {}",
-                                    s.backend, s.migrations_applied, s.workspace,
+                                    "Database: {} · {} {} applied · workspace {}",
+                                    s.backend,
+                                    s.migrations_applied,
+                                    if s.migrations_applied == 1 { "migration" } else { "migrations" },
+                                    s.workspace,
                                 )}
                             </p>
                             <p class="muted" data-testid="cache-status">{format!("Cache: {}", s.cache)}</p>
