@@ -68,6 +68,12 @@ pub struct Limits {
     pub db_connect_timeout: Duration,
     /// `TESSERA_SHUTDOWN_TIMEOUT_SECS`: grace period for in-flight requests on SIGTERM (default 30 s).
     pub shutdown_timeout: Duration,
+    /// `TESSERA_DEFAULT_PAGE_SIZE`: rows per page when a query names no limit (default 100).
+    pub default_page_size: i64,
+    /// `TESSERA_MAX_PAGE_SIZE`: the largest `limit` a query may ask for (default 1000).
+    pub max_page_size: i64,
+    /// `TESSERA_MAX_BATCH_OPERATIONS`: operations per batch request (default 1000).
+    pub max_batch_operations: usize,
 }
 
 impl Default for Limits {
@@ -78,6 +84,9 @@ impl Default for Limits {
             db_max_connections: 10,
             db_connect_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(30),
+            default_page_size: 100,
+            max_page_size: 1000,
+            max_batch_operations: 1000,
         }
     }
 }
@@ -127,6 +136,9 @@ struct FileConfig {
     db_max_connections: Option<u64>,
     db_connect_timeout_secs: Option<u64>,
     shutdown_timeout_secs: Option<u64>,
+    default_page_size: Option<u64>,
+    max_page_size: Option<u64>,
+    max_batch_operations: Option<u64>,
 }
 
 /// Looks a setting up: environment first, then the file.
@@ -269,7 +281,22 @@ impl Config {
             shutdown_timeout: src
                 .number("TESSERA_SHUTDOWN_TIMEOUT_SECS", |f| f.shutdown_timeout_secs, 0, 3600)?
                 .map_or(defaults.shutdown_timeout, Duration::from_secs),
+            default_page_size: src
+                .number("TESSERA_DEFAULT_PAGE_SIZE", |f| f.default_page_size, 1, 100_000)?
+                .map_or(defaults.default_page_size, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+            max_page_size: src
+                .number("TESSERA_MAX_PAGE_SIZE", |f| f.max_page_size, 1, 100_000)?
+                .map_or(defaults.max_page_size, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+            max_batch_operations: src
+                .number("TESSERA_MAX_BATCH_OPERATIONS", |f| f.max_batch_operations, 1, 100_000)?
+                .map_or(defaults.max_batch_operations, to_usize),
         };
+        if limits.default_page_size > limits.max_page_size {
+            return Err(ConfigError::new(
+                "TESSERA_DEFAULT_PAGE_SIZE",
+                "must not exceed TESSERA_MAX_PAGE_SIZE",
+            ));
+        }
 
         Ok(Self {
             addr,

@@ -5,6 +5,9 @@
 
 pub mod cache;
 pub mod config;
+pub mod eav;
+pub mod error;
+pub mod events;
 pub mod ids;
 pub mod services;
 pub mod store;
@@ -14,5 +17,6 @@ pub mod testing;
 
 pub use cache::{Cache, CacheError, CacheHealth};
 pub use config::{Config, ConfigError, LogFormat};
+pub use error::{Error, ErrorCode, FieldError};
 pub use services::{Services, StartupError, SystemStatus};
 pub use store::{Backend, Database, StoreError};

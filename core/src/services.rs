@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::{default_prefix, Cache, CacheError, CacheHealth};
 use crate::config::{Config, Secret};
+use crate::eav::cursor::CursorCodec;
+use crate::eav::query::QueryLimits;
+use crate::eav::Eav;
 use crate::ids::WorkspaceId;
 use crate::store::{Backend, ConnectOptions, Database, StoreError};
 
@@ -30,6 +33,7 @@ pub struct Services {
     pub db: Database,
     pub cache: Cache,
     secret_key: Secret,
+    cursors: Arc<CursorCodec>,
 }
 
 /// What the home page shows about the running system (read from the database).
@@ -81,12 +85,26 @@ impl Services {
             }
             None => Cache::memory(),
         };
-        Ok(Self { config: Arc::new(config), db, cache, secret_key })
+        Ok(Self::from_parts(config, db, cache, secret_key))
     }
 
     /// Builds services from parts that are already open (tests, the desktop shell).
     pub fn from_parts(config: Config, db: Database, cache: Cache, secret_key: Secret) -> Self {
-        Self { config: Arc::new(config), db, cache, secret_key }
+        let cursors = Arc::new(CursorCodec::new(secret_key.expose().as_bytes()));
+        Self { config: Arc::new(config), db, cache, secret_key, cursors }
+    }
+
+    /// The EAV services of the default workspace (workspaces arrive with the tenancy capability).
+    pub fn eav(&self) -> Eav {
+        let limits = &self.config.limits;
+        Eav::new(
+            self.db.clone(),
+            self.cache.clone(),
+            self.cursors.clone(),
+            WorkspaceId::DEFAULT,
+            QueryLimits { default_page_size: limits.default_page_size, max_page_size: limits.max_page_size },
+            limits.max_batch_operations,
+        )
     }
 
     /// The server key (encrypts signing keys; later issues use it).

@@ -4,7 +4,10 @@
 //! backend-neutral method here; the conformance suite runs every service test against both.
 
 mod postgres;
+pub mod sql;
 mod sqlite;
+
+pub use sql::{Arg, DbRow, Sql, Tx};
 
 use std::time::Duration;
 

@@ -1,0 +1,683 @@
+//! Rows of logical tables: create, read, replace (PUT), patch (PATCH), delete; hierarchy reads. Typed values,
+//! defaults, mandatory columns, validation rules, masking on read, hierarchy rules and optimistic concurrency.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::input::{merge_patch, Fields, Patch};
+use super::schema::{Column, Table};
+use super::types::{format_timestamp, parse_value, Value as Typed};
+use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::events::{record, Actor, Change};
+use crate::ids::new_id;
+use crate::store::{Arg, DbRow, Tx};
+
+/// The promoted and system fields of a row, as stored in `table_rows`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowHead {
+    pub id: Uuid,
+    pub code: Option<String>,
+    pub display_value: Option<String>,
+    pub sort_order: i32,
+    pub is_active: bool,
+    pub parent_row_id: Option<Uuid>,
+    pub extended_properties: Value,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub updated_by: Option<Uuid>,
+}
+
+pub(crate) const HEAD_COLUMNS: &str =
+    "r.id, r.code, r.display_value, r.sort_order, r.is_active, r.parent_row_id, \
+     r.extended_properties, r.version, r.created_at, r.created_by, r.updated_at, r.updated_by";
+
+impl RowHead {
+    pub(crate) fn from_row(row: &DbRow) -> Result<Self> {
+        Ok(Self {
+            id: row.uuid("id")?,
+            code: row.opt_text("code")?,
+            display_value: row.opt_text("display_value")?,
+            sort_order: row.i32("sort_order")?,
+            is_active: row.bool("is_active")?,
+            parent_row_id: row.opt_uuid("parent_row_id")?,
+            extended_properties: row.json("extended_properties")?,
+            version: row.i32("version")?,
+            created_at: row.timestamp("created_at")?,
+            created_by: row.opt_uuid("created_by")?,
+            updated_at: row.opt_timestamp("updated_at")?,
+            updated_by: row.opt_uuid("updated_by")?,
+        })
+    }
+
+    /// The API representation; `values` already masked as the reader may see them.
+    pub fn to_json(&self, table: &Table, values: Map<String, Value>) -> Value {
+        json!({
+            "id": self.id,
+            "table": table.name.as_str(),
+            "version": self.version,
+            "code": self.code,
+            "display_value": self.display_value,
+            "sort_order": self.sort_order,
+            "is_active": self.is_active,
+            "parent_row_id": self.parent_row_id,
+            "values": values,
+            "extended_properties": self.extended_properties,
+            "created_at": format_timestamp(&self.created_at),
+            "created_by": self.created_by,
+            "updated_at": self.updated_at.as_ref().map(format_timestamp),
+            "updated_by": self.updated_by,
+        })
+    }
+}
+
+fn row_not_found(table: &Table, id: Uuid) -> Error {
+    Error::NotFound(format!("row {id} not found in table '{}'", table.name))
+}
+
+/// Reads the head of one row (locked for update on PostgreSQL when `lock`).
+async fn read_head(tx: &mut Tx, table: &Table, id: Uuid, lock: bool) -> Result<Option<RowHead>> {
+    let mut sql = tx.sql("SELECT ");
+    sql.push(HEAD_COLUMNS).push(" FROM table_rows r WHERE r.logical_table_id = ").bind(table.id);
+    sql.push(" AND r.id = ").bind(id);
+    if lock && tx.backend() == crate::store::Backend::Postgres {
+        sql.push(" FOR UPDATE");
+    }
+    tx.fetch_optional(&sql).await?.as_ref().map(RowHead::from_row).transpose()
+}
+
+/// Builds the API representation of rows (in the given order), values restricted to `columns` and masked
+/// unless the actor may unmask.
+pub async fn render(
+    tx: &mut Tx,
+    table: &Table,
+    heads: &[RowHead],
+    columns: &[&Column],
+    actor: &Actor,
+) -> Result<Vec<Value>> {
+    let ids: Vec<Uuid> = heads.iter().map(|h| h.id).collect();
+    let mut values = super::values::load(tx, table, &ids, columns).await?;
+    Ok(heads
+        .iter()
+        .map(|head| {
+            let stored = values.remove(&head.id).unwrap_or_default();
+            let mut shown = Map::new();
+            for column in columns {
+                let value = stored.get(column.name.as_str()).cloned().unwrap_or(Value::Null);
+                let value = if actor.unmask { value } else { column.masking.mask(&value) };
+                shown.insert(column.name.to_string(), value);
+            }
+            head.to_json(table, shown)
+        })
+        .collect())
+}
+
+async fn render_one(tx: &mut Tx, table: &Table, head: &RowHead, actor: &Actor) -> Result<Value> {
+    let columns: Vec<&Column> = table.columns.iter().collect();
+    let mut rendered = render(tx, table, std::slice::from_ref(head), &columns, actor).await?;
+    rendered.pop().ok_or_else(|| row_not_found(table, head.id))
+}
+
+/// `GET /data/{table}/{id}`.
+pub async fn get(tx: &mut Tx, table: &Table, id: Uuid, actor: &Actor) -> Result<Value> {
+    let head = read_head(tx, table, id, false).await?.ok_or_else(|| row_not_found(table, id))?;
+    render_one(tx, table, &head, actor).await
+}
+
+/// A parsed create/update body.
+#[derive(Debug)]
+pub struct RowInput {
+    /// Columns given in `values`, with their typed value (`None` = explicit null).
+    pub values: Vec<(usize, Option<Typed>)>,
+    pub extended_properties: Patch<Map<String, Value>>,
+    pub code: Patch<String>,
+    pub display_value: Patch<String>,
+    pub sort_order: Patch<i32>,
+    pub is_active: Patch<bool>,
+    pub parent_row_id: Patch<Uuid>,
+    pub version: Patch<i32>,
+}
+
+/// Parses a row body: unknown fields and unknown columns are 400 naming them; values that do not convert
+/// to their column's type are 422.
+pub fn parse_input(table: &Table, body: &Value, prefix: &str, with_version: bool) -> Result<RowInput> {
+    let mut f = Fields::new(body, prefix)?;
+    let values_raw = f.object("values");
+    let extended_properties = f.object("extended_properties");
+    let code = f.string("code");
+    let display_value = f.string("display_value");
+    let sort_order = f.i32("sort_order");
+    let is_active = f.bool("is_active");
+    let parent_row_id = f.uuid("parent_row_id");
+    let version = if with_version { f.i32("version") } else { Patch::Absent };
+    let mut unknown = Vec::new();
+    let mut invalid = Vec::new();
+    let mut values = Vec::new();
+    if let Patch::Set(raw) = values_raw {
+        for (name, json) in raw {
+            let path = f.path(&format!("values.{name}"));
+            match table.columns.iter().position(|c| c.name.as_str() == name) {
+                None => unknown.push(FieldError::new(
+                    path,
+                    ErrorCode::UnknownField,
+                    format!("table '{}' has no column '{name}'", table.name),
+                )),
+                Some(index) => match table.columns.get(index).map(|c| parse_value(c.data_type, json)) {
+                    Some(Ok(value)) => values.push((index, value)),
+                    Some(Err(e)) => invalid.push(e.prefixed(&path)),
+                    None => {}
+                },
+            }
+        }
+    }
+    for e in unknown {
+        f.error(e);
+    }
+    f.finish()?;
+    if !invalid.is_empty() {
+        return Err(Error::Validation(invalid));
+    }
+    Ok(RowInput {
+        values,
+        extended_properties: match extended_properties {
+            Patch::Set(m) => Patch::Set(m.clone()),
+            Patch::Null => Patch::Null,
+            Patch::Absent => Patch::Absent,
+        },
+        code,
+        display_value,
+        sort_order,
+        is_active,
+        parent_row_id,
+        version,
+    })
+}
+
+/// Checks mandatory columns and validation rules of the final values of a row (all columns).
+fn check_values(table: &Table, values: &[Option<Typed>], prefix: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (column, value) in table.columns.iter().zip(values) {
+        let path = if prefix.is_empty() {
+            format!("values.{}", column.name)
+        } else {
+            format!("{prefix}.values.{}", column.name)
+        };
+        match value {
+            None if column.is_mandatory => {
+                errors.push(FieldError::new(
+                    path,
+                    ErrorCode::Required,
+                    format!("'{}' is mandatory", column.name),
+                ));
+            }
+            Some(v) => {
+                if let Some(rule) = &column.rule {
+                    if let Err(e) = rule.check(v) {
+                        errors.push(e.prefixed(&path));
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+    errors
+}
+
+/// Checks a parent: the table must be hierarchical, the parent a row of the same table, and (for an
+/// existing row) not the row itself or one of its descendants.
+async fn check_parent(
+    tx: &mut Tx,
+    table: &Table,
+    row: Option<Uuid>,
+    parent: Uuid,
+    field: &str,
+) -> Result<()> {
+    let hierarchy = |message: String| Error::invalid(field, ErrorCode::Hierarchy, message);
+    if !table.is_hierarchical {
+        return Err(hierarchy(format!("table '{}' is not hierarchical", table.name)));
+    }
+    if read_head(tx, table, parent, false).await?.is_none() {
+        return Err(hierarchy(format!("parent {parent} is not a row of table '{}'", table.name)));
+    }
+    if let Some(row) = row {
+        if ancestors_of(tx, table, parent).await?.iter().chain(std::iter::once(&parent)).any(|a| *a == row) {
+            return Err(hierarchy(format!("parent {parent} would make a cycle")));
+        }
+    }
+    Ok(())
+}
+
+/// Ids from `row`'s parent up to the root (nearest first).
+async fn ancestors_of(tx: &mut Tx, table: &Table, row: Uuid) -> Result<Vec<Uuid>> {
+    let mut sql = tx.sql(
+        "WITH RECURSIVE up(id, parent_row_id, depth) AS (SELECT id, parent_row_id, 0 FROM table_rows \
+         WHERE logical_table_id = ",
+    );
+    sql.bind(table.id).push(" AND id = ").bind(row).push(
+        " UNION ALL SELECT r.id, r.parent_row_id, up.depth + 1 FROM table_rows r JOIN up ON r.id = up.parent_row_id \
+         WHERE up.depth < 10000) SELECT id FROM up WHERE depth > 0 ORDER BY depth",
+    );
+    tx.fetch_all(&sql).await?.iter().map(|r| r.uuid("id").map_err(Error::from)).collect()
+}
+
+/// Ids of `row`'s whole subtree (without `row`), nearest first.
+async fn descendants_of(tx: &mut Tx, table: &Table, row: Uuid) -> Result<Vec<Uuid>> {
+    let mut sql =
+        tx.sql("WITH RECURSIVE down(id, depth) AS (SELECT id, 0 FROM table_rows WHERE logical_table_id = ");
+    sql.bind(table.id).push(" AND id = ").bind(row).push(
+        " UNION ALL SELECT r.id, down.depth + 1 FROM table_rows r JOIN down ON r.parent_row_id = down.id \
+         WHERE down.depth < 10000) SELECT id FROM down WHERE depth > 0 ORDER BY depth, id",
+    );
+    tx.fetch_all(&sql).await?.iter().map(|r| r.uuid("id").map_err(Error::from)).collect()
+}
+
+async fn heads_by_ids(tx: &mut Tx, table: &Table, ids: &[Uuid]) -> Result<Vec<RowHead>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = tx.sql("SELECT ");
+    sql.push(HEAD_COLUMNS)
+        .push(" FROM table_rows r WHERE r.logical_table_id = ")
+        .bind(table.id)
+        .push(" AND ");
+    sql.push_in_uuids("r.id", ids.to_vec());
+    let mut by_id: HashMap<Uuid, RowHead> = HashMap::new();
+    for row in tx.fetch_all(&sql).await? {
+        let head = RowHead::from_row(&row)?;
+        by_id.insert(head.id, head);
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// Which rows of a hierarchy to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relatives {
+    Children,
+    Ancestors,
+    Descendants,
+}
+
+/// `GET /data/{table}/{id}/children|ancestors|descendants`. Children by `sort_order`, then id; ancestors
+/// from the parent to the root; descendants breadth-first.
+pub async fn relatives(
+    tx: &mut Tx,
+    table: &Table,
+    id: Uuid,
+    which: Relatives,
+    actor: &Actor,
+) -> Result<Vec<Value>> {
+    read_head(tx, table, id, false).await?.ok_or_else(|| row_not_found(table, id))?;
+    let heads = match which {
+        Relatives::Children => {
+            let mut sql = tx.sql("SELECT ");
+            sql.push(HEAD_COLUMNS).push(" FROM table_rows r WHERE r.logical_table_id = ").bind(table.id);
+            sql.push(" AND r.parent_row_id = ").bind(id).push(" ORDER BY r.sort_order, r.id");
+            tx.fetch_all(&sql).await?.iter().map(RowHead::from_row).collect::<Result<Vec<_>>>()?
+        }
+        Relatives::Ancestors => {
+            let ids = ancestors_of(tx, table, id).await?;
+            heads_by_ids(tx, table, &ids).await?
+        }
+        Relatives::Descendants => {
+            let ids = descendants_of(tx, table, id).await?;
+            heads_by_ids(tx, table, &ids).await?
+        }
+    };
+    let columns: Vec<&Column> = table.columns.iter().collect();
+    render(tx, table, &heads, &columns, actor).await
+}
+
+/// Writes all column values of a row that changed and maintains unique keys.
+async fn write_values(
+    tx: &mut Tx,
+    table: &Table,
+    row: Uuid,
+    old: &[Option<Typed>],
+    new: &[Option<Typed>],
+    actor: &Actor,
+) -> Result<()> {
+    for ((column, old), new) in table.columns.iter().zip(old).zip(new) {
+        if old == new {
+            continue;
+        }
+        super::values::write(tx, table.id, row, column, new.as_ref(), actor).await?;
+        if column.is_value_unique {
+            super::unique::set_row_key(tx, table, column.name.as_str(), row, new.as_ref()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The current typed values of one row, in column order.
+async fn current_values(tx: &mut Tx, table: &Table, row: Uuid) -> Result<Vec<Option<Typed>>> {
+    let mut sql = tx.sql(
+        "SELECT column_definition_id, string_value, int_value, decimal_value, boolean_value, date_value \
+         FROM column_values WHERE logical_table_id = ",
+    );
+    sql.bind(table.id).push(" AND row_id = ").bind(row);
+    let mut values: Vec<Option<Typed>> = vec![None; table.columns.len()];
+    for r in tx.fetch_all(&sql).await? {
+        let definition = r.uuid("column_definition_id")?;
+        if let Some(index) = table.columns.iter().position(|c| c.definition_id == definition) {
+            if let (Some(slot), Some(column)) = (values.get_mut(index), table.columns.get(index)) {
+                *slot = super::values::read_value(&r, column.data_type)?;
+            }
+        }
+    }
+    Ok(values)
+}
+
+/// Creates a row inside `tx`; `prefix` names the body in errors (batch operations).
+pub async fn create_in(
+    tx: &mut Tx,
+    table: &Table,
+    body: &Value,
+    actor: &Actor,
+    prefix: &str,
+) -> Result<Value> {
+    let input = parse_input(table, body, prefix, false)?;
+    let mut values: Vec<Option<Typed>> = table.columns.iter().map(|c| c.default_value.clone()).collect();
+    for (index, value) in input.values {
+        if let Some(slot) = values.get_mut(index) {
+            *slot = value;
+        }
+    }
+    let errors = check_values(table, &values, prefix);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let parent = input.parent_row_id.given().flatten();
+    let field = |name: &str| if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") };
+    if let Some(parent) = parent {
+        check_parent(tx, table, None, parent, &field("parent_row_id")).await?;
+    }
+    let id = new_id();
+    let now = Utc::now();
+    let ext = match input.extended_properties {
+        Patch::Set(m) => Value::Object(m),
+        _ => Value::Object(Map::new()),
+    };
+    let mut sql = tx.sql(
+        "INSERT INTO table_rows (id, workspace_id, logical_table_id, code, display_value, sort_order, is_active, \
+         parent_row_id, extended_properties, version, created_at, created_by) VALUES (",
+    );
+    sql.bind(id)
+        .push(", ")
+        .bind(table.workspace.0)
+        .push(", ")
+        .bind(table.id)
+        .push(", ")
+        .bind(input.code.given().flatten())
+        .push(", ")
+        .bind(input.display_value.given().flatten())
+        .push(", ")
+        .bind(match input.sort_order {
+            Patch::Set(s) => s,
+            _ => 0,
+        })
+        .push(", ")
+        .bind(!matches!(input.is_active, Patch::Set(false)))
+        .push(", ")
+        .bind(parent)
+        .push(", ")
+        .bind(Arg::Json(Some(ext)))
+        .push(", 1, ")
+        .bind(now)
+        .push(", ")
+        .bind(actor.user_id)
+        .push(")");
+    tx.execute(&sql).await?;
+    let empty: Vec<Option<Typed>> = vec![None; table.columns.len()];
+    write_values(tx, table, id, &empty, &values, actor).await.map_err(|e| with_prefix(e, prefix))?;
+    let head = read_head(tx, table, id, false).await?.ok_or_else(|| row_not_found(table, id))?;
+    let full = render_one(tx, table, &head, &Actor::system()).await?;
+    record(
+        tx,
+        actor,
+        Change {
+            workspace: table.workspace,
+            event_type: "RowCreated",
+            aggregate_type: "row",
+            aggregate_id: id,
+            data: json!({ "table_id": table.id, "table": table.name.as_str(), "row_id": id, "version": 1 }),
+            before: None,
+            after: Some(full.clone()),
+        },
+    )
+    .await?;
+    if actor.unmask {
+        Ok(full)
+    } else {
+        render_one(tx, table, &head, actor).await
+    }
+}
+
+fn with_prefix(e: Error, prefix: &str) -> Error {
+    if prefix.is_empty() {
+        return e;
+    }
+    match e {
+        Error::Validation(errors) => {
+            Error::Validation(errors.into_iter().map(|e| e.prefixed(prefix)).collect())
+        }
+        Error::BadRequest(errors) => {
+            Error::BadRequest(errors.into_iter().map(|e| e.prefixed(prefix)).collect())
+        }
+        other => other,
+    }
+}
+
+/// How an update treats what the body leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateMode {
+    /// PATCH: absent fields keep their value; `extended_properties` is a JSON merge patch.
+    Merge,
+    /// PUT: absent fields take their defaults (values: null); `extended_properties` is replaced.
+    Replace,
+}
+
+/// Options of an update.
+#[derive(Debug, Clone, Copy)]
+pub struct UpdateOptions<'a> {
+    /// The `If-Match` version, used when the body carries no `version`.
+    pub expected: Option<i32>,
+    pub mode: UpdateMode,
+    /// Names the body in errors (`operations[3]` in a batch; empty otherwise).
+    pub prefix: &'a str,
+}
+
+/// Updates a row inside `tx`.
+pub async fn update_in(
+    tx: &mut Tx,
+    table: &Table,
+    id: Uuid,
+    body: &Value,
+    options: UpdateOptions<'_>,
+    actor: &Actor,
+) -> Result<Value> {
+    let UpdateOptions { expected, mode, prefix } = options;
+    let input = parse_input(table, body, prefix, true)?;
+    let field = |name: &str| if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") };
+    let expected = match (input.version.clone(), expected) {
+        (Patch::Set(v), _) => v,
+        (_, Some(v)) => v,
+        _ => {
+            return Err(Error::bad_request(
+                field("version"),
+                ErrorCode::Required,
+                "the expected version is required (body field 'version' or If-Match)",
+            ))
+        }
+    };
+    let head = read_head(tx, table, id, true).await?.ok_or_else(|| row_not_found(table, id))?;
+    if head.version != expected {
+        let current = render_one(tx, table, &head, actor).await?;
+        return Err(Error::Conflict {
+            detail: format!("row {id} is at version {}, not {expected}", head.version),
+            current: Some(Box::new(current)),
+        });
+    }
+    let old = current_values(tx, table, id).await?;
+    let mut new = match mode {
+        UpdateMode::Merge => old.clone(),
+        UpdateMode::Replace => vec![None; table.columns.len()],
+    };
+    for (index, value) in input.values {
+        if let Some(slot) = new.get_mut(index) {
+            *slot = value;
+        }
+    }
+    let errors = check_values(table, &new, prefix);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let keep_or = |patch: Patch<String>, current: &Option<String>| match (mode, patch) {
+        (_, Patch::Set(v)) => Some(v),
+        (_, Patch::Null) | (UpdateMode::Replace, Patch::Absent) => None,
+        (UpdateMode::Merge, Patch::Absent) => current.clone(),
+    };
+    let code = keep_or(input.code, &head.code);
+    let display_value = keep_or(input.display_value, &head.display_value);
+    let sort_order = match (mode, input.sort_order) {
+        (_, Patch::Set(s)) => s,
+        (UpdateMode::Merge, Patch::Absent) => head.sort_order,
+        _ => 0,
+    };
+    let is_active = match (mode, input.is_active) {
+        (_, Patch::Set(a)) => a,
+        (UpdateMode::Merge, Patch::Absent) => head.is_active,
+        _ => true,
+    };
+    let parent = match (mode, input.parent_row_id) {
+        (_, Patch::Set(p)) => Some(p),
+        (UpdateMode::Merge, Patch::Absent) => head.parent_row_id,
+        _ => None,
+    };
+    if parent != head.parent_row_id {
+        if let Some(parent) = parent {
+            check_parent(tx, table, Some(id), parent, &field("parent_row_id")).await?;
+        }
+    }
+    let ext = match (mode, input.extended_properties) {
+        (UpdateMode::Merge, Patch::Set(patch)) => {
+            let mut ext = head.extended_properties.clone();
+            merge_patch(&mut ext, &Value::Object(patch));
+            ext
+        }
+        (UpdateMode::Merge, Patch::Absent) => head.extended_properties.clone(),
+        (UpdateMode::Replace, Patch::Set(m)) => Value::Object(m),
+        _ => Value::Object(Map::new()),
+    };
+    let before = render_one(tx, table, &head, &Actor::system()).await?;
+    let mut sql = tx.sql("UPDATE table_rows SET version = version + 1, updated_at = ");
+    sql.bind(Utc::now())
+        .push(", updated_by = ")
+        .bind(actor.user_id)
+        .push(", code = ")
+        .bind(code)
+        .push(", display_value = ")
+        .bind(display_value)
+        .push(", sort_order = ")
+        .bind(sort_order)
+        .push(", is_active = ")
+        .bind(is_active)
+        .push(", parent_row_id = ")
+        .bind(parent)
+        .push(", extended_properties = ")
+        .bind(Arg::Json(Some(ext)))
+        .push(" WHERE logical_table_id = ")
+        .bind(table.id)
+        .push(" AND id = ")
+        .bind(id)
+        .push(" AND version = ")
+        .bind(expected);
+    if tx.execute(&sql).await? != 1 {
+        // Only reachable if the lock above was not taken (it always is); report as a conflict.
+        return Err(Error::Conflict { detail: format!("row {id} changed concurrently"), current: None });
+    }
+    write_values(tx, table, id, &old, &new, actor).await.map_err(|e| with_prefix(e, prefix))?;
+    let head = read_head(tx, table, id, false).await?.ok_or_else(|| row_not_found(table, id))?;
+    let after = render_one(tx, table, &head, &Actor::system()).await?;
+    record(
+        tx,
+        actor,
+        Change {
+            workspace: table.workspace,
+            event_type: "RowUpdated",
+            aggregate_type: "row",
+            aggregate_id: id,
+            data: json!({ "table_id": table.id, "table": table.name.as_str(), "row_id": id, "version": head.version }),
+            before: Some(before),
+            after: Some(after.clone()),
+        },
+    )
+    .await?;
+    if actor.unmask {
+        Ok(after)
+    } else {
+        render_one(tx, table, &head, actor).await
+    }
+}
+
+/// Deletes a row inside `tx`. With children: 422 unless `cascade_children`, which deletes the subtree.
+pub async fn delete_in(
+    tx: &mut Tx,
+    table: &Table,
+    id: Uuid,
+    expected: Option<i32>,
+    cascade_children: bool,
+    actor: &Actor,
+    prefix: &str,
+) -> Result<()> {
+    let head = read_head(tx, table, id, true).await?.ok_or_else(|| row_not_found(table, id))?;
+    if let Some(expected) = expected {
+        if head.version != expected {
+            let current = render_one(tx, table, &head, actor).await?;
+            return Err(Error::Conflict {
+                detail: format!("row {id} is at version {}, not {expected}", head.version),
+                current: Some(Box::new(current)),
+            });
+        }
+    }
+    let descendants = descendants_of(tx, table, id).await?;
+    if !descendants.is_empty() && !cascade_children {
+        let field = if prefix.is_empty() { "id".to_owned() } else { format!("{prefix}.id") };
+        return Err(Error::invalid(
+            field,
+            ErrorCode::Hierarchy,
+            format!(
+                "row {id} has {} descendant rows; delete them first or ask to cascade",
+                descendants.len()
+            ),
+        ));
+    }
+    // Deepest first, so no row is ever left pointing at a deleted parent.
+    for row in descendants.iter().rev().chain(std::iter::once(&id)) {
+        let before = match read_head(tx, table, *row, false).await? {
+            Some(h) => render_one(tx, table, &h, &Actor::system()).await?,
+            None => continue,
+        };
+        let mut sql = tx.sql("DELETE FROM table_rows WHERE logical_table_id = ");
+        sql.bind(table.id).push(" AND id = ").bind(*row);
+        tx.execute(&sql).await?;
+        record(
+            tx,
+            actor,
+            Change {
+                workspace: table.workspace,
+                event_type: "RowDeleted",
+                aggregate_type: "row",
+                aggregate_id: *row,
+                data: json!({ "table_id": table.id, "table": table.name.as_str(), "row_id": row }),
+                before: Some(before),
+                after: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
