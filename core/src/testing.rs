@@ -114,6 +114,19 @@ async fn admin_connection() -> PgConnection {
     })
 }
 
+/// Services over `db` with the default configuration, an in-process cache and a fixed test secret.
+pub fn services(db: Database) -> crate::Services {
+    services_with(db, crate::Cache::memory(), &[])
+}
+
+/// Services over `db` and `cache`, with configuration overrides given as environment variables.
+pub fn services_with(db: Database, cache: crate::Cache, env: &[(&str, &str)]) -> crate::Services {
+    let vars: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let config = crate::Config::load(None, &move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        .unwrap();
+    crate::Services::from_parts(config, db, cache, crate::config::Secret::new("t".repeat(64)))
+}
+
 /// Runs `test` against a fresh migrated database on `backend`, removing the database afterwards even when
 /// the test fails.
 pub async fn run<F, Fut>(backend: Backend, test: F)

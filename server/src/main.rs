@@ -1,15 +1,9 @@
 //! `tessera` — the Tessera server and its command line.
 
-mod api;
-mod cli;
-mod health;
-mod router;
-mod serve;
-mod telemetry;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use tessera_server::cli;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -61,7 +61,7 @@ pub fn build(services: Services) -> Router {
     Router::new()
         .route("/health/live", get(crate::health::live))
         .route("/health/ready", get(crate::health::ready))
-        .nest("/api/v1", crate::api::router())
+        .nest("/api/v1", crate::api::router(config.limits.max_batch_body_bytes))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_gzip())
         .leptos_routes_with_context(
             &state,

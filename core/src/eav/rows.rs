@@ -140,6 +140,8 @@ pub struct RowInput {
     pub is_active: Patch<bool>,
     pub parent_row_id: Patch<Uuid>,
     pub version: Patch<i32>,
+    /// A client-chosen id on create (so later operations of a batch can reference the row).
+    pub id: Patch<Uuid>,
 }
 
 /// Parses a row body: unknown fields and unknown columns are 400 naming them; values that do not convert
@@ -154,6 +156,7 @@ pub fn parse_input(table: &Table, body: &Value, prefix: &str, with_version: bool
     let is_active = f.bool("is_active");
     let parent_row_id = f.uuid("parent_row_id");
     let version = if with_version { f.i32("version") } else { Patch::Absent };
+    let id = if with_version { Patch::Absent } else { f.uuid("id") };
     let mut unknown = Vec::new();
     let mut invalid = Vec::new();
     let mut values = Vec::new();
@@ -194,6 +197,7 @@ pub fn parse_input(table: &Table, body: &Value, prefix: &str, with_version: bool
         is_active,
         parent_row_id,
         version,
+        id,
     })
 }
 
@@ -395,7 +399,17 @@ pub async fn create_in(
     if let Some(parent) = parent {
         check_parent(tx, table, None, parent, &field("parent_row_id")).await?;
     }
-    let id = new_id();
+    let id = match input.id {
+        Patch::Set(id) => {
+            let mut sql = tx.sql("SELECT id FROM table_rows WHERE id = ");
+            sql.bind(id);
+            if tx.fetch_optional(&sql).await?.is_some() {
+                return Err(Error::invalid(field("id"), ErrorCode::Unique, format!("a row with id {id} already exists")));
+            }
+            id
+        }
+        _ => new_id(),
+    };
     let now = Utc::now();
     let ext = match input.extended_properties {
         Patch::Set(m) => Value::Object(m),
