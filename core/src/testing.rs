@@ -122,8 +122,9 @@ pub fn services(db: Database) -> crate::Services {
 /// Services over `db` and `cache`, with configuration overrides given as environment variables.
 pub fn services_with(db: Database, cache: crate::Cache, env: &[(&str, &str)]) -> crate::Services {
     let vars: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    let config = crate::Config::load(None, &move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-        .unwrap();
+    let config =
+        crate::Config::load(None, &move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+            .unwrap();
     crate::Services::from_parts(config, db, cache, crate::config::Secret::new("t".repeat(64)))
 }
 

@@ -29,7 +29,8 @@ async fn send(app: &Router, request: Request<Body>) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+    let body =
+        if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
     Reply { status, headers, body }
 }
 
@@ -73,7 +74,13 @@ async fn albums(app: &Router) {
 }
 
 async fn create_album(app: &Router, title: &str, year: i64) -> Value {
-    let r = call(app, Method::POST, "/api/v1/data/albums", Some(json!({"values": {"title": title, "year": year}}))).await;
+    let r = call(
+        app,
+        Method::POST,
+        "/api/v1/data/albums",
+        Some(json!({"values": {"title": title, "year": year}})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     r.body
 }
@@ -333,6 +340,45 @@ tessera_core::conformance! {
         let too_many: Vec<Value> = (0..51).map(|i| json!({"op": "create", "values": {"title": format!("t{i}")}})).collect();
         assert_problem(&call(&app, Method::POST, "/api/v1/data/albums/batch", Some(json!({"operations": too_many}))).await, 400);
         assert_problem(&call(&app, Method::POST, "/api/v1/data/albums/batch", Some(json!({"operations": []}))).await, 400);
+    }
+
+    async fn export_endpoint_streams_every_row(db: Database) {
+        let app = app(&db);
+        albums(&app).await;
+        // 1,230 rows: more than one export page (1,000).
+        for chunk in 0..41 {
+            let ops: Vec<Value> = (0..30).map(|i| json!({"op": "create", "values": {"title": format!("t{:05}", chunk * 30 + i), "year": 1970 + i}})).collect();
+            let r = call(&app, Method::POST, "/api/v1/data/albums/batch", Some(json!({"operations": ops}))).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        let request = |body: Value| Request::builder().method(Method::POST).uri("/api/v1/data/albums/export")
+            .header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap();
+
+        let response = app.clone().oneshot(request(json!({"format": "csv", "sort": [{"field": "title"}]}))).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        assert!(response.headers()[header::CONTENT_DISPOSITION].to_str().unwrap().contains("albums.csv"));
+        let text = String::from_utf8(axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap();
+        let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 1 + 1230, "header plus every row");
+        assert!(lines[0].starts_with("id,code,display_value,sort_order,is_active,parent_row_id,title,year,price"), "{}", lines[0]);
+        assert!(lines[1].contains(",t00000,1970,"), "{}", lines[1]);
+        assert!(lines[1230].contains(",t01229,"), "{}", lines[1230]);
+
+        let filtered = json!({"format": "json", "filter": {"field": "year", "op": "eq", "value": 1970}, "columns": ["title"]});
+        let response = app.clone().oneshot(request(filtered)).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let rows: Vec<Value> = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(rows.len(), 41);
+        assert!(rows.iter().all(|r| r["values"].get("year").is_none() && r["values"]["title"].is_string()));
+
+        let response = app.clone().oneshot(request(json!({"format": "xlsx"}))).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(&bytes[..2], b"PK", "an xlsx file is a zip archive");
+
+        assert_problem(&send(&app, request(json!({"format": "pdf"}))).await, 400);
+        assert_problem(&send(&app, request(json!({"columns": ["nope"]}))).await, 400);
     }
 
     async fn concurrent_patches_over_http(db: Database) {

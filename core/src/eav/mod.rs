@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod cursor;
+pub mod export;
 pub mod filter;
 pub mod input;
 pub mod masking;

@@ -404,7 +404,11 @@ pub async fn create_in(
             let mut sql = tx.sql("SELECT id FROM table_rows WHERE id = ");
             sql.bind(id);
             if tx.fetch_optional(&sql).await?.is_some() {
-                return Err(Error::invalid(field("id"), ErrorCode::Unique, format!("a row with id {id} already exists")));
+                return Err(Error::invalid(
+                    field("id"),
+                    ErrorCode::Unique,
+                    format!("a row with id {id} already exists"),
+                ));
             }
             id
         }

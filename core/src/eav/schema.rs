@@ -689,13 +689,15 @@ pub async fn attach_column(
     if rows > 0 {
         match &effective_default {
             Some(default) => super::values::backfill(tx, before.id, definition_id, default, actor).await?,
-            None if mandatory => return Err(Error::invalid(
-                "is_mandatory",
-                ErrorCode::Required,
-                format!(
+            None if mandatory => {
+                return Err(Error::invalid(
+                    "is_mandatory",
+                    ErrorCode::Required,
+                    format!(
                     "table '{table}' has {rows} rows: a mandatory column needs a default_value to fill them"
                 ),
-            )),
+                ))
+            }
             None => {}
         }
     }

@@ -289,6 +289,49 @@ impl Eav {
         Ok(page)
     }
 
+    /// The column names an export of `query` on `table` writes (its projection, or every column).
+    pub async fn export_columns(&self, table: &str, query: &Query) -> Result<Vec<String>> {
+        let table = self.table(table).await?;
+        match &query.columns {
+            None => Ok(table.columns.iter().map(|c| c.name.to_string()).collect()),
+            Some(names) => {
+                for (i, name) in names.iter().enumerate() {
+                    if table.column(name).is_none() {
+                        return Err(Error::bad_request(
+                            format!("columns[{i}]"),
+                            ErrorCode::UnknownField,
+                            format!("table '{}' has no column '{name}'", table.name),
+                        ));
+                    }
+                }
+                Ok(names.clone())
+            }
+        }
+    }
+
+    /// The next page of an export (1,000 rows), advancing `query`'s cursor; `None` when all rows were read.
+    pub async fn export_next(
+        &self,
+        actor: &Actor,
+        table: &str,
+        query: &mut Query,
+        done: &mut bool,
+    ) -> Result<Option<Vec<Value>>> {
+        if *done {
+            return Ok(None);
+        }
+        query.limit = self.limits.max_page_size.min(1000);
+        query.offset = None;
+        query.total = query::Total::None;
+        let mut tx = self.db.begin_read().await?;
+        let loaded = schema::load_table(&mut tx, self.workspace, table).await?;
+        let page = query::run(&mut tx, &loaded, query, &self.cursors, actor).await?;
+        tx.commit().await?;
+        query.cursor = page.next_cursor.clone();
+        *done = page.next_cursor.is_none();
+        Ok(Some(page.items))
+    }
+
     /// Runs a batch. `all_or_nothing`: any failure rolls everything back and is returned as the error (its
     /// fields name `operations[i]`). `continue`: every operation gets its own result.
     pub async fn batch(&self, actor: &Actor, table: &str, body: &Value) -> Result<BatchOutcome> {

@@ -5,9 +5,11 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tessera_core::eav::batch::{ok_item, ItemResult};
+use tessera_core::eav::export::{self, Format};
 use tessera_core::eav::query::Query;
 use tessera_core::eav::rows::{Relatives, UpdateMode};
 use tessera_core::Services;
@@ -29,10 +31,8 @@ pub fn router(max_batch_body_bytes: usize) -> Router<AppState> {
         .route("/columns/{name}", get(get_definition).patch(update_definition).delete(delete_definition))
         .route("/data/{table}", get(list_rows).post(create_row))
         .route("/data/{table}/query", post(query_rows))
-        .route(
-            "/data/{table}/batch",
-            post(batch).layer(DefaultBodyLimit::max(max_batch_body_bytes)),
-        )
+        .route("/data/{table}/export", post(export).layer(DefaultBodyLimit::max(max_batch_body_bytes)))
+        .route("/data/{table}/batch", post(batch).layer(DefaultBodyLimit::max(max_batch_body_bytes)))
         .route("/data/{table}/{id}", get(get_row).put(replace_row).patch(patch_row).delete(delete_row))
         .route("/data/{table}/{id}/children", get(children))
         .route("/data/{table}/{id}/ancestors", get(ancestors))
@@ -93,7 +93,11 @@ async fn update_table(
     Ok(Json(s.eav().update_table(&actor, &table, &body).await?))
 }
 
-async fn delete_table(State(s): State<Services>, Caller(actor): Caller, ApiPath(table): ApiPath<String>) -> ApiResult<StatusCode> {
+async fn delete_table(
+    State(s): State<Services>,
+    Caller(actor): Caller,
+    ApiPath(table): ApiPath<String>,
+) -> ApiResult<StatusCode> {
     s.eav().delete_table(&actor, &table).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -116,7 +120,10 @@ async fn attach_column(
     Ok(created(format!("/api/v1/tables/{table}/columns/{name}"), column))
 }
 
-async fn get_column(State(s): State<Services>, ApiPath((table, column)): ApiPath<(String, String)>) -> ApiResult<Json<Value>> {
+async fn get_column(
+    State(s): State<Services>,
+    ApiPath((table, column)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
     Ok(Json(s.eav().get_column(&table, &column).await?))
 }
 
@@ -155,7 +162,11 @@ async fn update_definition(
     Ok(Json(s.eav().update_definition(&actor, &name, &body).await?))
 }
 
-async fn delete_definition(State(s): State<Services>, Caller(actor): Caller, ApiPath(name): ApiPath<String>) -> ApiResult<StatusCode> {
+async fn delete_definition(
+    State(s): State<Services>,
+    Caller(actor): Caller,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<StatusCode> {
     s.eav().delete_definition(&actor, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -184,7 +195,12 @@ async fn query_rows(
     Ok(Json(eav.query(&actor, &table, &query).await?))
 }
 
-async fn create_row(State(s): State<Services>, Caller(actor): Caller, ApiPath(table): ApiPath<String>, ApiJson(body): ApiJson) -> ApiResult {
+async fn create_row(
+    State(s): State<Services>,
+    Caller(actor): Caller,
+    ApiPath(table): ApiPath<String>,
+    ApiJson(body): ApiJson,
+) -> ApiResult {
     let row = s.eav().create_row(&actor, &table, &body).await?;
     let id = row["id"].as_str().unwrap_or_default().to_owned();
     let mut response = row_response(StatusCode::CREATED, row);
@@ -194,12 +210,24 @@ async fn create_row(State(s): State<Services>, Caller(actor): Caller, ApiPath(ta
     Ok(response)
 }
 
-async fn get_row(State(s): State<Services>, Caller(actor): Caller, ApiPath((table, id)): ApiPath<(String, String)>) -> ApiResult {
+async fn get_row(
+    State(s): State<Services>,
+    Caller(actor): Caller,
+    ApiPath((table, id)): ApiPath<(String, String)>,
+) -> ApiResult {
     let row = s.eav().get_row(&actor, &table, parse_id(&id)?).await?;
     Ok(row_response(StatusCode::OK, row))
 }
 
-async fn update(s: Services, actor: Caller, table: String, id: String, headers: HeaderMap, body: Value, mode: UpdateMode) -> ApiResult {
+async fn update(
+    s: Services,
+    actor: Caller,
+    table: String,
+    id: String,
+    headers: HeaderMap,
+    body: Value,
+    mode: UpdateMode,
+) -> ApiResult {
     let expected = if_match(&headers)?;
     let row = s.eav().update_row(&actor.0, &table, parse_id(&id)?, &body, expected, mode).await?;
     Ok(row_response(StatusCode::OK, row))
@@ -245,25 +273,48 @@ async fn delete_row(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn relatives(s: Services, actor: Caller, table: String, id: String, which: Relatives) -> ApiResult<Json<Value>> {
+async fn relatives(
+    s: Services,
+    actor: Caller,
+    table: String,
+    id: String,
+    which: Relatives,
+) -> ApiResult<Json<Value>> {
     Ok(Json(s.eav().relatives(&actor.0, &table, parse_id(&id)?, which).await?))
 }
 
-async fn children(State(s): State<Services>, caller: Caller, ApiPath((t, id)): ApiPath<(String, String)>) -> ApiResult<Json<Value>> {
+async fn children(
+    State(s): State<Services>,
+    caller: Caller,
+    ApiPath((t, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
     relatives(s, caller, t, id, Relatives::Children).await
 }
 
-async fn ancestors(State(s): State<Services>, caller: Caller, ApiPath((t, id)): ApiPath<(String, String)>) -> ApiResult<Json<Value>> {
+async fn ancestors(
+    State(s): State<Services>,
+    caller: Caller,
+    ApiPath((t, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
     relatives(s, caller, t, id, Relatives::Ancestors).await
 }
 
-async fn descendants(State(s): State<Services>, caller: Caller, ApiPath((t, id)): ApiPath<(String, String)>) -> ApiResult<Json<Value>> {
+async fn descendants(
+    State(s): State<Services>,
+    caller: Caller,
+    ApiPath((t, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
     relatives(s, caller, t, id, Relatives::Descendants).await
 }
 
 /// Batch: 200 with per-item results (`continue`, or `all_or_nothing` that succeeded); an
 /// `all_or_nothing` failure is the failing operation's error (422/400/404/409), nothing applied.
-async fn batch(State(s): State<Services>, Caller(actor): Caller, ApiPath(table): ApiPath<String>, ApiJson(body): ApiJson) -> ApiResult<Json<Value>> {
+async fn batch(
+    State(s): State<Services>,
+    Caller(actor): Caller,
+    ApiPath(table): ApiPath<String>,
+    ApiJson(body): ApiJson,
+) -> ApiResult<Json<Value>> {
     let outcome = s.eav().batch(&actor, &table, &body).await?;
     let results: Vec<Value> = outcome
         .results
@@ -274,4 +325,87 @@ async fn batch(State(s): State<Services>, Caller(actor): Caller, ApiPath(table):
         })
         .collect();
     Ok(Json(json!({ "results": results })))
+}
+
+/// Export: the query body plus `format` (csv, json, xlsx). CSV and JSON stream page by page; the first page
+/// is read before answering, so a bad query is still a proper problem response.
+async fn export(
+    State(s): State<Services>,
+    Caller(actor): Caller,
+    ApiPath(table): ApiPath<String>,
+    ApiJson(mut body): ApiJson,
+) -> ApiResult {
+    let format = match body.as_object_mut().and_then(|o| o.remove("format")) {
+        Some(Value::String(f)) => Format::parse(&f)?,
+        None => Format::Csv,
+        Some(_) => return Err(Problem::bad_field("format", "expected csv, json or xlsx")),
+    };
+    let eav = s.eav();
+    let mut query = Query::from_json(&body, eav.limits())?;
+    let columns = eav.export_columns(&table, &query).await?;
+    let mut done = false;
+    let first = eav.export_next(&actor, &table, &mut query, &mut done).await?.unwrap_or_default();
+    let disposition = format!("attachment; filename=\"{table}.{}\"", format.extension());
+    let headers = [
+        (header::CONTENT_TYPE, format.content_type().to_owned()),
+        (header::CONTENT_DISPOSITION, disposition),
+    ];
+
+    if format == Format::Xlsx {
+        let mut rows = first;
+        while let Some(page) = eav.export_next(&actor, &table, &mut query, &mut done).await? {
+            rows.extend(page);
+        }
+        let bytes = export::xlsx(&columns, &rows)?;
+        return Ok((headers, bytes).into_response());
+    }
+
+    let head = match format {
+        Format::Csv => export::csv_header(&columns),
+        _ => "[".to_owned(),
+    };
+    let encode = move |rows: &[Value], first_chunk: bool, columns: &[String]| -> String {
+        match format {
+            Format::Csv => rows.iter().map(|r| export::csv_line(&export::cells(r, columns))).collect(),
+            _ => {
+                let parts: Vec<String> = rows.iter().map(Value::to_string).collect();
+                let sep = if first_chunk || parts.is_empty() { "" } else { "," };
+                format!("{sep}{}", parts.join(","))
+            }
+        }
+    };
+    let first_body = format!("{head}{}", encode(&first, true, &columns));
+    let first_had_rows = !first.is_empty();
+    let state = (eav, actor, table, query, done, columns, first_had_rows, false);
+    let rest = futures::stream::unfold(
+        state,
+        move |(eav, actor, table, mut query, mut done, columns, any, finished)| async move {
+            if finished {
+                return None;
+            }
+            match eav.export_next(&actor, &table, &mut query, &mut done).await {
+                Ok(Some(rows)) => {
+                    let chunk = encode(&rows, !any, &columns);
+                    let any = any || !rows.is_empty();
+                    Some((
+                        Ok::<_, std::io::Error>(chunk),
+                        (eav, actor, table, query, done, columns, any, false),
+                    ))
+                }
+                Ok(None) => {
+                    let tail = if format == Format::Json { "]".to_owned() } else { String::new() };
+                    Some((Ok(tail), (eav, actor, table, query, done, columns, any, true)))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "export failed mid-stream");
+                    Some((
+                        Err(std::io::Error::other(e.to_string())),
+                        (eav, actor, table, query, done, columns, any, true),
+                    ))
+                }
+            }
+        },
+    );
+    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(first_body) }).chain(rest);
+    Ok((headers, axum::body::Body::from_stream(stream)).into_response())
 }

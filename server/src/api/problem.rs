@@ -64,13 +64,16 @@ impl From<Error> for Problem {
         match error {
             Error::NotFound(_) => Problem::new(StatusCode::NOT_FOUND, detail),
             Error::BadRequest(errors) => Problem::new(StatusCode::BAD_REQUEST, detail).with_errors(errors),
-            Error::Validation(errors) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail).with_errors(errors),
+            Error::Validation(errors) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail).with_errors(errors)
+            }
             Error::Conflict { current, .. } => {
-                let mut problem = Problem::new(StatusCode::CONFLICT, detail).with_errors(vec![FieldError::new(
-                    "version",
-                    tessera_core::ErrorCode::VersionConflict,
-                    "the resource changed since it was read",
-                )]);
+                let mut problem =
+                    Problem::new(StatusCode::CONFLICT, detail).with_errors(vec![FieldError::new(
+                        "version",
+                        tessera_core::ErrorCode::VersionConflict,
+                        "the resource changed since it was read",
+                    )]);
                 problem.current = current;
                 problem
             }
@@ -78,7 +81,10 @@ impl From<Error> for Problem {
             Error::Store(cause) => {
                 // The cause goes to the log only; clients get a generic 500.
                 tracing::error!(error = %cause, "storage error");
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "an internal error occurred; it has been logged")
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "an internal error occurred; it has been logged",
+                )
             }
         }
     }
@@ -91,7 +97,9 @@ impl From<JsonRejection> for Problem {
             other => other,
         };
         let detail = match &rejection {
-            JsonRejection::MissingJsonContentType(_) => "expected a request with Content-Type: application/json".into(),
+            JsonRejection::MissingJsonContentType(_) => {
+                "expected a request with Content-Type: application/json".into()
+            }
             other => other.body_text(),
         };
         let mut problem = Problem::new(status, detail.clone());
