@@ -62,6 +62,7 @@ pub fn build(services: Services) -> Router {
         .route("/health/live", get(crate::health::live))
         .route("/health/ready", get(crate::health::ready))
         .nest("/api/v1", crate::api::router(config.limits.max_batch_body_bytes))
+        .nest("/api/docs", crate::api::docs_router(&config.site_root))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_gzip())
         .leptos_routes_with_context(
             &state,

@@ -3,8 +3,8 @@
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::{delete, get, patch, post, put};
+use axum::Json;
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -16,27 +16,45 @@ use tessera_core::Services;
 use uuid::Uuid;
 
 use super::extract::{if_match, ApiJson, ApiPath, ApiQuery, Caller};
+use super::openapi::Endpoint;
 use super::problem::Problem;
-use crate::router::AppState;
 
 type ApiResult<T = Response> = Result<T, Problem>;
 
-pub fn router(max_batch_body_bytes: usize) -> Router<AppState> {
-    Router::new()
-        .route("/tables", get(list_tables).post(create_table))
-        .route("/tables/{table}", get(get_table).patch(update_table).delete(delete_table))
-        .route("/tables/{table}/columns", get(list_columns).post(attach_column))
-        .route("/tables/{table}/columns/{column}", get(get_column).patch(update_column).delete(detach_column))
-        .route("/columns", get(list_definitions))
-        .route("/columns/{name}", get(get_definition).patch(update_definition).delete(delete_definition))
-        .route("/data/{table}", get(list_rows).post(create_row))
-        .route("/data/{table}/query", post(query_rows))
-        .route("/data/{table}/export", post(export).layer(DefaultBodyLimit::max(max_batch_body_bytes)))
-        .route("/data/{table}/batch", post(batch).layer(DefaultBodyLimit::max(max_batch_body_bytes)))
-        .route("/data/{table}/{id}", get(get_row).put(replace_row).patch(patch_row).delete(delete_row))
-        .route("/data/{table}/{id}/children", get(children))
-        .route("/data/{table}/{id}/ancestors", get(ancestors))
-        .route("/data/{table}/{id}/descendants", get(descendants))
+/// The Schema and Data endpoints, documented (see `openapi.rs`).
+pub fn endpoints(max_batch_body_bytes: usize) -> Vec<Endpoint> {
+    const READ: &[u16] = &[400, 404];
+    const WRITE: &[u16] = &[400, 404, 409, 413, 415, 422];
+    let page: &'static [(&'static str, &'static str)] = &[("limit", "page size"), ("cursor", "next_cursor of the previous page")];
+    let big = || DefaultBodyLimit::max(max_batch_body_bytes);
+    vec![
+        Endpoint { method: "get", path: "/tables", tag: "Schema", summary: "List tables", request: None, ok: (200, Some("TableList")), query: page, errors: &[400], handler: get(list_tables) },
+        Endpoint { method: "post", path: "/tables", tag: "Schema", summary: "Create a table", request: Some("TableCreate"), ok: (201, Some("Table")), query: &[], errors: WRITE, handler: post(create_table) },
+        Endpoint { method: "get", path: "/tables/{table}", tag: "Schema", summary: "Describe a table", request: None, ok: (200, Some("Table")), query: &[], errors: READ, handler: get(get_table) },
+        Endpoint { method: "patch", path: "/tables/{table}", tag: "Schema", summary: "Rename or change a table", request: Some("TableUpdate"), ok: (200, Some("Table")), query: &[], errors: WRITE, handler: patch(update_table) },
+        Endpoint { method: "delete", path: "/tables/{table}", tag: "Schema", summary: "Delete a table and all its rows", request: None, ok: (204, None), query: &[], errors: READ, handler: delete(delete_table) },
+        Endpoint { method: "get", path: "/tables/{table}/columns", tag: "Schema", summary: "List a table's columns", request: None, ok: (200, Some("ColumnList")), query: &[], errors: READ, handler: get(list_columns) },
+        Endpoint { method: "post", path: "/tables/{table}/columns", tag: "Schema", summary: "Attach a column (new or from the attribute library)", request: Some("ColumnCreate"), ok: (201, Some("Column")), query: &[], errors: WRITE, handler: post(attach_column) },
+        Endpoint { method: "get", path: "/tables/{table}/columns/{column}", tag: "Schema", summary: "Describe a column", request: None, ok: (200, Some("Column")), query: &[], errors: READ, handler: get(get_column) },
+        Endpoint { method: "patch", path: "/tables/{table}/columns/{column}", tag: "Schema", summary: "Change a column's attachment (mandatory, unique, rule, order)", request: Some("ColumnUpdate"), ok: (200, Some("Column")), query: &[], errors: WRITE, handler: patch(update_column) },
+        Endpoint { method: "delete", path: "/tables/{table}/columns/{column}", tag: "Schema", summary: "Detach a column (its values in this table are deleted)", request: None, ok: (204, None), query: &[], errors: READ, handler: delete(detach_column) },
+        Endpoint { method: "get", path: "/columns", tag: "Attribute library", summary: "List column definitions", request: None, ok: (200, Some("DefinitionList")), query: &[], errors: &[], handler: get(list_definitions) },
+        Endpoint { method: "get", path: "/columns/{name}", tag: "Attribute library", summary: "Describe a column definition", request: None, ok: (200, Some("Definition")), query: &[], errors: READ, handler: get(get_definition) },
+        Endpoint { method: "patch", path: "/columns/{name}", tag: "Attribute library", summary: "Change a definition for every table using it", request: Some("DefinitionUpdate"), ok: (200, Some("Definition")), query: &[], errors: WRITE, handler: patch(update_definition) },
+        Endpoint { method: "delete", path: "/columns/{name}", tag: "Attribute library", summary: "Delete an unused definition", request: None, ok: (204, None), query: &[], errors: &[404, 409], handler: delete(delete_definition) },
+        Endpoint { method: "get", path: "/data/{table}", tag: "Data", summary: "List rows (filter, sort, keyset pages)", request: None, ok: (200, Some("Page")), query: &[("filter", "URL-encoded JSON filter"), ("sort", "e.g. title,-year"), ("columns", "comma-separated projection"), ("limit", "page size"), ("cursor", "next_cursor of the previous page"), ("offset", "rows to skip (instead of cursor)"), ("include_total", "exact | estimate")], errors: READ, handler: get(list_rows) },
+        Endpoint { method: "post", path: "/data/{table}", tag: "Data", summary: "Create a row", request: Some("RowCreate"), ok: (201, Some("Row")), query: &[], errors: WRITE, handler: post(create_row) },
+        Endpoint { method: "post", path: "/data/{table}/query", tag: "Data", summary: "Query rows", request: Some("Query"), ok: (200, Some("Page")), query: &[], errors: READ, handler: post(query_rows) },
+        Endpoint { method: "post", path: "/data/{table}/export", tag: "Data", summary: "Export a query as CSV, JSON or XLSX (streamed)", request: Some("Export"), ok: (200, None), query: &[], errors: READ, handler: post(export).layer(big()) },
+        Endpoint { method: "post", path: "/data/{table}/batch", tag: "Data", summary: "Apply up to 1,000 operations in order", request: Some("Batch"), ok: (200, Some("BatchResults")), query: &[], errors: WRITE, handler: post(batch).layer(big()) },
+        Endpoint { method: "get", path: "/data/{table}/{id}", tag: "Data", summary: "Read a row (ETag = version)", request: None, ok: (200, Some("Row")), query: &[], errors: READ, handler: get(get_row) },
+        Endpoint { method: "put", path: "/data/{table}/{id}", tag: "Data", summary: "Replace a row (version or If-Match required)", request: Some("RowUpdate"), ok: (200, Some("Row")), query: &[], errors: WRITE, handler: put(replace_row) },
+        Endpoint { method: "patch", path: "/data/{table}/{id}", tag: "Data", summary: "Patch a row (merge; version or If-Match required)", request: Some("RowUpdate"), ok: (200, Some("Row")), query: &[], errors: WRITE, handler: patch(patch_row) },
+        Endpoint { method: "delete", path: "/data/{table}/{id}", tag: "Data", summary: "Delete a row", request: None, ok: (204, None), query: &[("version", "expected version"), ("cascade_children", "delete the subtree too")], errors: &[400, 404, 409, 422], handler: delete(delete_row) },
+        Endpoint { method: "get", path: "/data/{table}/{id}/children", tag: "Data", summary: "Direct children of a row", request: None, ok: (200, Some("RowList")), query: &[], errors: READ, handler: get(children) },
+        Endpoint { method: "get", path: "/data/{table}/{id}/ancestors", tag: "Data", summary: "Path from the parent to the root", request: None, ok: (200, Some("RowList")), query: &[], errors: READ, handler: get(ancestors) },
+        Endpoint { method: "get", path: "/data/{table}/{id}/descendants", tag: "Data", summary: "The whole subtree", request: None, ok: (200, Some("RowList")), query: &[], errors: READ, handler: get(descendants) },
+    ]
 }
 
 fn created(location: String, body: Value) -> Response {
