@@ -418,9 +418,15 @@ async fn openapi_document_matches_the_router() {
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.body["openapi"], "3.1.0");
         let paths = r.body["paths"].as_object().unwrap();
-        for required in ["/api/v1/tables", "/api/v1/tables/{table}/columns/{column}", "/api/v1/columns/{name}",
-                         "/api/v1/data/{table}/query", "/api/v1/data/{table}/batch", "/api/v1/data/{table}/export",
-                         "/api/v1/data/{table}/{id}/descendants"] {
+        for required in [
+            "/api/v1/tables",
+            "/api/v1/tables/{table}/columns/{column}",
+            "/api/v1/columns/{name}",
+            "/api/v1/data/{table}/query",
+            "/api/v1/data/{table}/batch",
+            "/api/v1/data/{table}/export",
+            "/api/v1/data/{table}/{id}/descendants",
+        ] {
             assert!(paths.contains_key(required), "{required} is not documented");
         }
         let mut operations = 0;
@@ -428,14 +434,20 @@ async fn openapi_document_matches_the_router() {
             for (method, operation) in methods.as_object().unwrap() {
                 operations += 1;
                 assert!(operation["responses"]["500"].is_object(), "{method} {path} documents its errors");
-                let concrete = path.replace("{table}", "nope").replace("{column}", "c").replace("{name}", "c")
+                let concrete = path
+                    .replace("{table}", "nope")
+                    .replace("{column}", "c")
+                    .replace("{name}", "c")
                     .replace("{id}", "00000000-0000-0000-0000-000000000000");
                 let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
                 let body = matches!(m, Method::POST | Method::PUT | Method::PATCH).then(|| json!({}));
                 let reply = call(&app, m, &concrete, body).await;
-                let fell_through = reply.status == StatusCode::NOT_FOUND
-                    && reply.body["detail"] == "no such API endpoint";
-                assert!(!fell_through && reply.status != StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is not routed");
+                let fell_through =
+                    reply.status == StatusCode::NOT_FOUND && reply.body["detail"] == "no such API endpoint";
+                assert!(
+                    !fell_through && reply.status != StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is not routed"
+                );
             }
         }
         assert!(operations >= 26, "{operations} operations");

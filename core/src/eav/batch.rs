@@ -122,7 +122,10 @@ pub async fn run(tx: &mut Tx, table: &Table, batch: &Batch<'_>, actor: &Actor) -
     let mut results = Vec::with_capacity(batch.operations.len());
     for (index, op) in batch.operations.iter().enumerate() {
         match batch.mode {
-            Mode::AllOrNothing => results.push(ItemResult::Ok(apply(tx, table, op, index, actor).await?)),
+            Mode::AllOrNothing => {
+                let row = apply(tx, table, op, index, actor).await.map_err(|e| locate(e, index))?;
+                results.push(ItemResult::Ok(row));
+            }
             Mode::Continue => {
                 tx.savepoint("tessera_batch_item").await?;
                 match apply(tx, table, op, index, actor).await {
@@ -141,6 +144,17 @@ pub async fn run(tx: &mut Tx, table: &Table, batch: &Batch<'_>, actor: &Actor) -
         }
     }
     Ok(results)
+}
+
+/// Names the failing operation in errors that carry no field of their own (missing row, version conflict).
+fn locate(error: Error, index: usize) -> Error {
+    match error {
+        Error::NotFound(message) => Error::NotFound(format!("operations[{index}]: {message}")),
+        Error::Conflict { detail, current } => {
+            Error::Conflict { detail: format!("operations[{index}]: {detail}"), current }
+        }
+        other => other,
+    }
 }
 
 /// The JSON of a successful item (`{ok: true, row}`); failures are rendered by the adapter (problem JSON).

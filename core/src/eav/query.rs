@@ -244,7 +244,7 @@ fn operand_arg(kind: Kind, value: &Value, backend: Backend, field: &str) -> Resu
             let d: Decimal = text.parse().map_err(|_| wrong("a decimal"))?;
             match backend {
                 Backend::Postgres => Arg::Decimal(Some(d)),
-                Backend::Sqlite => Arg::Real(Some(text.parse::<f64>().map_err(|_| wrong("a decimal"))?)),
+                Backend::Sqlite => Arg::Text(Some(super::values::decimal_key(&d))),
             }
         }
         Kind::Bool => Arg::Bool(Some(value.as_bool().ok_or_else(|| wrong("true or false"))?)),
@@ -497,7 +497,7 @@ fn cursor_arg(kind: Kind, value: &Value, backend: Backend) -> Result<Arg> {
             Backend::Postgres => {
                 Arg::Decimal(Some(text.and_then(|t| t.parse().ok()).ok_or_else(invalid_cursor)?))
             }
-            Backend::Sqlite => Arg::Real(Some(text.and_then(|t| t.parse().ok()).ok_or_else(invalid_cursor)?)),
+            Backend::Sqlite => Arg::Text(Some(text.ok_or_else(invalid_cursor)?.to_owned())),
         },
         Kind::Date | Kind::Timestamp => {
             Arg::Timestamp(Some(text.and_then(parse_timestamp).ok_or_else(invalid_cursor)?))
@@ -514,15 +514,8 @@ fn cursor_value(row: &crate::store::DbRow, name: &str, kind: Kind, backend: Back
         Kind::Bool => row.opt_bool(name)?.map_or(Value::Null, Value::Bool),
         Kind::Decimal => match backend {
             Backend::Postgres => row.opt_decimal(name)?.map_or(Value::Null, |d| Value::String(d.to_string())),
-            Backend::Sqlite => match row {
-                crate::store::DbRow::Sqlite(r) => {
-                    use sqlx::Row as _;
-                    r.try_get::<Option<f64>, _>(name)
-                        .map_err(crate::store::StoreError::from)?
-                        .map_or(Value::Null, |f| Value::String(f.to_string()))
-                }
-                crate::store::DbRow::Pg(_) => Value::Null,
-            },
+            // The exact order key of `decimal_sort` (see `values::decimal_key`).
+            Backend::Sqlite => row.opt_text(name)?.map_or(Value::Null, Value::String),
         },
         Kind::Date | Kind::Timestamp => row
             .opt_timestamp(name)?

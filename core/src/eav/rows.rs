@@ -400,18 +400,7 @@ pub async fn create_in(
         check_parent(tx, table, None, parent, &field("parent_row_id")).await?;
     }
     let id = match input.id {
-        Patch::Set(id) => {
-            let mut sql = tx.sql("SELECT id FROM table_rows WHERE id = ");
-            sql.bind(id);
-            if tx.fetch_optional(&sql).await?.is_some() {
-                return Err(Error::invalid(
-                    field("id"),
-                    ErrorCode::Unique,
-                    format!("a row with id {id} already exists"),
-                ));
-            }
-            id
-        }
+        Patch::Set(id) => id,
         _ => new_id(),
     };
     let now = Utc::now();
@@ -447,8 +436,12 @@ pub async fn create_in(
         .bind(now)
         .push(", ")
         .bind(actor.user_id)
-        .push(")");
-    tx.execute(&sql).await?;
+        .push(") ON CONFLICT (id) DO NOTHING");
+    // A client-chosen id that exists already (checked race-free by the primary key).
+    if tx.execute(&sql).await? == 0 {
+        let message = format!("a row with id {id} already exists");
+        return Err(Error::invalid(field("id"), ErrorCode::Unique, message));
+    }
     let empty: Vec<Option<Typed>> = vec![None; table.columns.len()];
     write_values(tx, table, id, &empty, &values, actor).await.map_err(|e| with_prefix(e, prefix))?;
     let head = read_head(tx, table, id, false).await?.ok_or_else(|| row_not_found(table, id))?;

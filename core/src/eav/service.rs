@@ -111,7 +111,7 @@ impl Eav {
         let mut tx = self.db.begin().await?;
         let table = schema::update_table(&mut tx, self.workspace, actor, name, body).await?;
         tx.commit().await?;
-        self.invalidate_all(&table, &[]).await;
+        self.invalidate_all(&table).await;
         Ok(table.to_json())
     }
 
@@ -120,7 +120,7 @@ impl Eav {
         let table = schema::load_table(&mut tx, self.workspace, name).await?;
         schema::delete_table(&mut tx, self.workspace, actor, name).await?;
         tx.commit().await?;
-        self.invalidate_all(&table, &[]).await;
+        self.invalidate_all(&table).await;
         Ok(())
     }
 
@@ -129,7 +129,7 @@ impl Eav {
         let mut tx = self.db.begin().await?;
         let after = schema::attach_column(&mut tx, self.workspace, actor, table, body).await?;
         tx.commit().await?;
-        self.invalidate_all(&after, &[]).await;
+        self.invalidate_all(&after).await;
         let name = body.get("column_name").and_then(Value::as_str).unwrap_or_default();
         Ok(after.column(name).map(schema::Column::to_json).unwrap_or(Value::Null))
     }
@@ -152,7 +152,7 @@ impl Eav {
         let mut tx = self.db.begin().await?;
         let after = schema::update_column(&mut tx, self.workspace, actor, table, column, body).await?;
         tx.commit().await?;
-        self.invalidate_all(&after, &[]).await;
+        self.invalidate_all(&after).await;
         Ok(after.column(column).map(schema::Column::to_json).unwrap_or(Value::Null))
     }
 
@@ -160,7 +160,7 @@ impl Eav {
         let mut tx = self.db.begin().await?;
         let after = schema::detach_column(&mut tx, self.workspace, actor, table, column).await?;
         tx.commit().await?;
-        self.invalidate_all(&after, &[]).await;
+        self.invalidate_all(&after).await;
         Ok(())
     }
 
@@ -202,7 +202,7 @@ impl Eav {
         let table = schema::load_table(&mut tx, self.workspace, table).await?;
         let row = rows::create_in(&mut tx, &table, body, actor, "").await?;
         tx.commit().await?;
-        self.invalidate(&table, &[]).await;
+        self.invalidate(&table).await;
         Ok(row)
     }
 
@@ -214,7 +214,7 @@ impl Eav {
             tx.commit().await?;
             return Ok(row);
         }
-        let key = row_key(&table, id);
+        let key = format!("eav:row:{}:{}:{}:{id}", table.id, table.version, self.generation(&table).await);
         if let Some(row) = self.cache_get(&key).await {
             tx.commit().await?;
             return Ok(mask_row(&table, row, actor));
@@ -239,7 +239,7 @@ impl Eav {
         let options = UpdateOptions { expected: if_match, mode, prefix: "" };
         let row = rows::update_in(&mut tx, &table, id, body, options, actor).await?;
         tx.commit().await?;
-        self.invalidate(&table, &[id]).await;
+        self.invalidate(&table).await;
         Ok(row)
     }
 
@@ -255,7 +255,7 @@ impl Eav {
         let table = schema::load_table(&mut tx, self.workspace, table).await?;
         rows::delete_in(&mut tx, &table, id, version, cascade, actor, "").await?;
         tx.commit().await?;
-        self.invalidate(&table, &[id]).await;
+        self.invalidate(&table).await;
         Ok(())
     }
 
@@ -340,7 +340,7 @@ impl Eav {
         let loaded = schema::load_table(&mut tx, self.workspace, table).await?;
         let results = batch::run(&mut tx, &loaded, &batch, actor).await?;
         tx.commit().await?;
-        self.invalidate(&loaded, &[]).await;
+        self.invalidate(&loaded).await;
         if batch.operations.len() >= 500 {
             self.refresh_statistics().await;
         }
@@ -392,36 +392,28 @@ impl Eav {
     async fn page_key(&self, table: &Table, query: &Query, actor: &Actor) -> String {
         let generation = self.generation(table).await;
         let digest = Sha256::digest(format!("{query:?}|{}", actor.unmask).as_bytes());
-        format!("eav:q:{}:{generation}:{}", table.id, hex::encode(digest))
+        format!("eav:q:{}:{}:{generation}:{}", table.id, table.version, hex::encode(digest))
     }
 
-    /// After a committed row write on a cached table: drop cached rows and start a new page generation.
-    /// Failures are logged (entries expire anyway).
-    async fn invalidate(&self, table: &Table, rows: &[Uuid]) {
+    /// After a committed row write on a cached table: start a new generation. Failures are logged (entries
+    /// expire anyway). Keys also carry the schema version, so schema and definition changes retire them too.
+    async fn invalidate(&self, table: &Table) {
         if table.cache_policy == CachePolicy::None {
             return;
         }
-        self.invalidate_all(table, rows).await;
+        self.invalidate_all(table).await;
     }
 
-    /// Like `invalidate`, whatever the policy (schema changes, which may switch the policy off).
-    async fn invalidate_all(&self, table: &Table, rows: &[Uuid]) {
-        let mut failed = false;
-        for id in rows {
-            failed |= self.cache.delete(&row_key(table, *id)).await.is_err();
-        }
+    /// Like `invalidate`, whatever the policy (schema changes, which may switch the policy off). Row and
+    /// page keys carry the table's generation, so one new generation retires every cached entry of the table
+    /// (batches and cascading deletes included); they also carry the schema version, so schema and
+    /// definition changes retire them too.
+    async fn invalidate_all(&self, table: &Table) {
         let generation = crate::ids::new_id().to_string();
-        failed |=
-            self.cache.set(&format!("eav:gen:{}", table.id), generation.as_bytes(), None).await.is_err();
-        if failed {
+        if self.cache.set(&format!("eav:gen:{}", table.id), generation.as_bytes(), None).await.is_err() {
             tracing::warn!(table = %table.name, "cache invalidation failed; cached reads expire within 10 minutes");
         }
     }
-}
-
-/// Row cache keys include the schema version, so a schema change retires every cached row at once.
-fn row_key(table: &Table, id: Uuid) -> String {
-    format!("eav:row:{}:{}:{id}", table.id, table.version)
 }
 
 /// Applies the table's masking rules to a cached (unmasked) row for `actor`.

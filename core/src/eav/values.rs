@@ -37,11 +37,31 @@ pub fn value_arg(value: &Typed) -> Arg {
     }
 }
 
-/// The SQLite ordering shadow of a decimal (`decimal_sort`).
-fn decimal_sort(value: &Typed) -> Option<f64> {
+/// The SQLite ordering shadow of a decimal (`decimal_sort`): an exact, order-preserving text key.
+fn decimal_sort(value: &Typed) -> Option<String> {
     match value {
-        Typed::Decimal(d) => d.to_string().parse().ok(),
+        Typed::Decimal(d) => Some(decimal_key(d)),
         _ => None,
+    }
+}
+
+/// An exact text key whose byte order is the numeric order of decimals, and which is equal for equal values
+/// (`1.50` and `1.5`): sign class (`A` negative, `B` zero, `C` positive — letters, so SQLite's REAL column
+/// affinity never turns a key into a number), a 3-digit exponent (inverted for negatives), then the
+/// significant digits (nines-complemented and `~`-terminated for negatives).
+pub fn decimal_key(d: &rust_decimal::Decimal) -> String {
+    let n = d.normalize();
+    if n.is_zero() {
+        return "B".to_owned();
+    }
+    let digits = n.mantissa().unsigned_abs().to_string();
+    let exponent = i64::try_from(digits.len()).unwrap_or(0) - i64::from(n.scale()) + 500;
+    if n.is_sign_positive() {
+        format!("C{exponent:03}{digits}")
+    } else {
+        let complement: String =
+            digits.chars().map(|c| char::from(b'9' - (c as u8).saturating_sub(b'0'))).collect();
+        format!("A{:03}{complement}~", 999 - exponent)
     }
 }
 
@@ -96,7 +116,7 @@ pub async fn write(
         .push(", ")
         .bind(value_arg(value));
     if sqlite {
-        sql.push(", ").bind(Arg::Real(decimal_sort(value)));
+        sql.push(", ").bind(Arg::Text(decimal_sort(value)));
     }
     sql.push(", 1, ").bind(now).push(", ").bind(actor.user_id).push(
         ") ON CONFLICT (logical_table_id, row_id, column_definition_id) DO UPDATE SET \
@@ -170,7 +190,7 @@ pub async fn backfill(
     sql.push(", version, created_at, created_by) SELECT ").push(id_expr).push(", r.id, ");
     sql.bind(definition_id).push(", r.logical_table_id, ").bind(value_arg(default));
     if sqlite {
-        sql.push(", ").bind(Arg::Real(decimal_sort(default)));
+        sql.push(", ").bind(Arg::Text(decimal_sort(default)));
     }
     sql.push(", 1, ").bind(Utc::now()).push(", ").bind(actor.user_id);
     sql.push(" FROM table_rows r WHERE r.logical_table_id = ").bind(table_id).push(
@@ -226,5 +246,43 @@ pub async fn check_existing(tx: &mut Tx, table: &Table, column_name: &str) -> Re
         Ok(())
     } else {
         Err(Error::Validation(offending))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal_key;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn decimal_keys_sort_like_the_numbers_and_ignore_trailing_zeros() {
+        let values = [
+            "-1000",
+            "-12.5",
+            "-12.45",
+            "-1",
+            "-0.123",
+            "-0.12",
+            "-0.0001",
+            "0",
+            "0.0001",
+            "0.1",
+            "0.10000000000000000000000001",
+            "0.12",
+            "0.123",
+            "1",
+            "9.99",
+            "10",
+            "12.45",
+            "12.5",
+            "1000",
+            "79228162514264337593543950335",
+        ];
+        let keys: Vec<String> = values.iter().map(|v| decimal_key(&v.parse::<Decimal>().unwrap())).collect();
+        for pair in keys.windows(2) {
+            assert!(pair[0] < pair[1], "{} !< {}", pair[0], pair[1]);
+        }
+        assert_eq!(decimal_key(&"1.50".parse().unwrap()), decimal_key(&"1.5".parse().unwrap()));
+        assert_eq!(decimal_key(&"-0.00".parse().unwrap()), decimal_key(&Decimal::ZERO));
     }
 }

@@ -33,6 +33,11 @@ const INIT: &str = r#"window.addEventListener('load', function () {
 pub fn router(site_root: &std::path::Path) -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
-        .route("/init.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], INIT).into_response() }))
+        .route(
+            "/init.js",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], INIT).into_response()
+            }),
+        )
         .nest_service("/assets", ServeDir::new(site_root.join("api-docs")))
 }

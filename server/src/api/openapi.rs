@@ -81,8 +81,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             "responses": responses,
         });
         if let Some(schema) = e.request {
-            operation["requestBody"] =
-                json!({ "required": true, "content": { "application/json": { "schema": reference(schema) } } });
+            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": reference(schema) } } });
         }
         let entry = paths.entry(format!("/api/v1{}", e.path)).or_insert_with(|| json!({}));
         entry[e.method] = operation;
@@ -129,7 +128,8 @@ fn schemas() -> Value {
         "sort_order": { "type": "integer" }, "is_active": { "type": "boolean" },
         "parent_row_id": { "type": ["string", "null"], "format": "uuid" } });
     let mut row_create = row_fields.clone();
-    row_create["id"] = json!({ "type": "string", "format": "uuid", "description": "optional client-chosen id" });
+    row_create["id"] =
+        json!({ "type": "string", "format": "uuid", "description": "optional client-chosen id" });
     let mut row_update = row_fields.clone();
     row_update["version"] = json!({ "type": "integer", "description": "expected version (or If-Match)" });
     let mut row = row_fields;
