@@ -1,6 +1,7 @@
 //! The EAV facade: each call is one transaction (committed on success, rolled back on any error), plus the
 //! table cache policies. REST handlers and server functions call these methods and nothing below them.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,12 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::Actor;
 use crate::ids::WorkspaceId;
 use crate::store::Database;
+
+/// Rows written through batches (by this process) since statistics were last refreshed.
+static BULK_ROWS: AtomicU64 = AtomicU64::new(0);
+
+/// Refresh planner statistics after this many rows written through batches.
+const ANALYZE_EVERY: u64 = 100_000;
 
 /// How long cached rows and pages live at most (writes invalidate them sooner).
 const CACHE_TTL: Duration = Duration::from_secs(600);
@@ -341,23 +348,32 @@ impl Eav {
         let results = batch::run(&mut tx, &loaded, &batch, actor).await?;
         tx.commit().await?;
         self.invalidate(&loaded).await;
-        if batch.operations.len() >= 500 {
-            self.refresh_statistics().await;
-        }
+        self.note_bulk_write(batch.operations.len());
         Ok(BatchOutcome { mode: batch.mode, results })
     }
 
-    /// Keeps planner statistics fresh after bulk loads (PostgreSQL autovacuum may lag behind an import).
-    async fn refresh_statistics(&self) {
-        let result = match &self.db {
-            Database::Postgres(pool) => {
-                sqlx::query("ANALYZE table_rows, column_values").execute(pool).await.map(drop)
-            }
-            Database::Sqlite(pool) => sqlx::query("PRAGMA optimize").execute(pool).await.map(drop),
-        };
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "refreshing statistics after a bulk load failed");
+    /// Keeps planner statistics fresh after bulk loads (autovacuum's analyze may lag far behind an import):
+    /// once `ANALYZE_EVERY` rows were written through batches by this process, statistics are refreshed in
+    /// the background, so no request waits for it.
+    fn note_bulk_write(&self, rows: usize) {
+        let written = BULK_ROWS.fetch_add(rows as u64, Ordering::Relaxed) + rows as u64;
+        if written < ANALYZE_EVERY
+            || BULK_ROWS.compare_exchange(written, 0, Ordering::Relaxed, Ordering::Relaxed).is_err()
+        {
+            return;
         }
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            let result = match &db {
+                Database::Postgres(pool) => {
+                    sqlx::query("ANALYZE table_rows, column_values").execute(pool).await.map(drop)
+                }
+                Database::Sqlite(pool) => sqlx::query("PRAGMA optimize").execute(pool).await.map(drop),
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "refreshing statistics after a bulk load failed");
+            }
+        });
     }
 
     // --- Cache policies ----------------------------------------------------------------------------------
