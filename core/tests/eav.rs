@@ -476,7 +476,7 @@ tessera_core::conformance! {
         assert!(get(&eav, &sys, "first", row).await["values"]["title"].is_null(), "detached values stay deleted");
 
         // A definition in use cannot be deleted; an unused one can.
-        expect_conflict(eav.delete_definition(&sys, "title").await);
+        expect_validation(eav.delete_definition(&sys, "title").await, "column_name", ErrorCode::Invalid);
         eav.detach_column(&sys, "first", "title").await.unwrap();
         eav.detach_column(&sys, "second", "title").await.unwrap();
         eav.delete_definition(&sys, "title").await.unwrap();

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::input::{Fields, Patch};
-use super::rows::{create_in, delete_in, update_in, UpdateMode, UpdateOptions};
+use super::rows::{create_in, create_many_in, delete_in, update_in, UpdateMode, UpdateOptions};
 use super::schema::Table;
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::events::Actor;
@@ -120,9 +120,26 @@ async fn apply(tx: &mut Tx, table: &Table, op: &Value, index: usize, actor: &Act
 /// transaction, rolling back); in `continue` mode every item gets a result.
 pub async fn run(tx: &mut Tx, table: &Table, batch: &Batch<'_>, actor: &Actor) -> Result<Vec<ItemResult>> {
     let mut results = Vec::with_capacity(batch.operations.len());
-    for (index, op) in batch.operations.iter().enumerate() {
+    let mut index = 0;
+    while let Some(op) = batch.operations.get(index) {
         match batch.mode {
             Mode::AllOrNothing => {
+                // A run of consecutive creates is inserted in bulk (same effect as one by one: in order, and
+                // later rows may name earlier ones as parents).
+                let run = batch.operations.iter().skip(index).take_while(|op| is_create(op)).count();
+                if run > 1 {
+                    let inputs: Vec<(String, Value)> = batch.operations[index..index + run]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, op)| (format!("operations[{}]", index + i), without_op(op)))
+                        .collect();
+                    let borrowed: Vec<(String, &Value)> =
+                        inputs.iter().map(|(p, v)| (p.clone(), v)).collect();
+                    let rows = create_many_in(tx, table, &borrowed, actor).await?;
+                    results.extend(rows.into_iter().map(|row| ItemResult::Ok(Some(row))));
+                    index += run;
+                    continue;
+                }
                 let row = apply(tx, table, op, index, actor).await.map_err(|e| locate(e, index))?;
                 results.push(ItemResult::Ok(row));
             }
@@ -142,8 +159,22 @@ pub async fn run(tx: &mut Tx, table: &Table, batch: &Batch<'_>, actor: &Actor) -
                 }
             }
         }
+        index += 1;
     }
     Ok(results)
+}
+
+fn is_create(op: &Value) -> bool {
+    op.get("op").and_then(Value::as_str) == Some("create")
+}
+
+/// The row body of a create operation (the operation without its `op` member).
+fn without_op(op: &Value) -> Value {
+    let mut body = op.clone();
+    if let Some(obj) = body.as_object_mut() {
+        obj.remove("op");
+    }
+    body
 }
 
 /// Names the failing operation in errors that carry no field of their own (missing row, version conflict).

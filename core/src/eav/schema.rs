@@ -927,7 +927,7 @@ pub async fn update_definition(
     Ok(after)
 }
 
-/// `DELETE /columns/{name}`: only when no table uses the definition (409 otherwise).
+/// `DELETE /columns/{name}`: only when no table uses the definition (422 otherwise).
 pub async fn delete_definition(tx: &mut Tx, ws: WorkspaceId, actor: &Actor, name: &str) -> Result<()> {
     let def = find_definition(tx, ws, name)
         .await?
@@ -940,10 +940,12 @@ pub async fn delete_definition(tx: &mut Tx, ws: WorkspaceId, actor: &Actor, name
     let users: Vec<String> =
         tx.fetch_all(&sql).await?.iter().map(|r| r.text("table_name")).collect::<Result<_, _>>()?;
     if !users.is_empty() {
-        return Err(Error::Conflict {
-            detail: format!("column definition '{name}' is used by: {}; detach it first", users.join(", ")),
-            current: Some(Box::new(def.to_json())),
-        });
+        // 409 is reserved for version conflicts and duplicate names (api.md): a definition in use is 422.
+        return Err(Error::invalid(
+            "column_name",
+            ErrorCode::Invalid,
+            format!("column definition '{name}' is used by: {}; detach it first", users.join(", ")),
+        ));
     }
     let mut sql = tx.sql("DELETE FROM column_definitions WHERE id = ");
     sql.bind(def.id);

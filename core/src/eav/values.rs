@@ -38,7 +38,7 @@ pub fn value_arg(value: &Typed) -> Arg {
 }
 
 /// The SQLite ordering shadow of a decimal (`decimal_sort`): an exact, order-preserving text key.
-fn decimal_sort(value: &Typed) -> Option<String> {
+pub(crate) fn decimal_sort(value: &Typed) -> Option<String> {
     match value {
         Typed::Decimal(d) => Some(decimal_key(d)),
         _ => None,

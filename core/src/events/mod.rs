@@ -95,3 +95,52 @@ pub async fn record(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Result<()
     tx.execute(&audit).await?;
     Ok(())
 }
+
+/// Inserts the outbox events and audit entries of many changes with two statements per chunk.
+pub async fn record_many(tx: &mut Tx, actor: &Actor, changes: &[Change<'_>]) -> Result<(), StoreError> {
+    let now = Utc::now();
+    // 11 parameters per audit entry; stay far below both backends' parameter limits.
+    for chunk in changes.chunks(2_000) {
+        let mut events = tx.sql(
+            "INSERT INTO domain_events (id, workspace_id, event_type, aggregate_id, aggregate_type, event_data, \
+             created_at, status) VALUES ",
+        );
+        let mut audit = tx.sql(
+            "INSERT INTO audit_log (id, workspace_id, actor_user_id, ip, user_agent, action, entity_type, entity_id, \
+             before, after, created_at) VALUES ",
+        );
+        for (i, change) in chunk.iter().enumerate() {
+            let open = if i == 0 { "(" } else { ", (" };
+            events
+                .push(open)
+                .bind(new_id())
+                .push(", ")
+                .bind(change.workspace.0)
+                .push(", ")
+                .bind(change.event_type);
+            events.push(", ").bind(change.aggregate_id).push(", ").bind(change.aggregate_type).push(", ");
+            events.bind(change.data.clone()).push(", ").bind(now).push(", 'pending')");
+            audit
+                .push(open)
+                .bind(new_id())
+                .push(", ")
+                .bind(change.workspace.0)
+                .push(", ")
+                .bind(actor.user_id);
+            audit.push(", ").bind(actor.ip.clone()).push(", ").bind(actor.user_agent.clone()).push(", ");
+            audit
+                .bind(change.event_type)
+                .push(", ")
+                .bind(change.aggregate_type)
+                .push(", ")
+                .bind(change.aggregate_id);
+            audit.push(", ").bind(crate::store::Arg::Json(change.before.clone())).push(", ");
+            audit.bind(crate::store::Arg::Json(change.after.clone())).push(", ").bind(now).push(")");
+        }
+        if !chunk.is_empty() {
+            tx.execute(&events).await?;
+            tx.execute(&audit).await?;
+        }
+    }
+    Ok(())
+}

@@ -180,7 +180,7 @@ pub fn endpoints(max_batch_body_bytes: usize) -> Vec<Endpoint> {
             request: None,
             ok: (204, None),
             query: &[],
-            errors: &[404, 409],
+            errors: &[404, 422],
             handler: delete(delete_definition),
         },
         Endpoint {
