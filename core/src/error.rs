@@ -53,6 +53,18 @@ impl FieldError {
     }
 }
 
+/// One violated constraint (`violations[]` in problem JSON).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    pub constraint: String,
+    /// `PRIMARY KEY`, `UNIQUE`, `FOREIGN KEY` or `CHECK`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub columns: Vec<String>,
+    pub values: Vec<serde_json::Value>,
+    pub message: String,
+}
+
 /// Errors of core services.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -65,6 +77,9 @@ pub enum Error {
     /// 422: well-formed but violates a rule (type, mandatory, validation rule, constraint, hierarchy).
     #[error("{}", summary(.0))]
     Validation(Vec<FieldError>),
+    /// 422: a declared constraint is violated; `violations` says which and with what values.
+    #[error("{}", summary(.errors))]
+    Violation { errors: Vec<FieldError>, violations: Vec<Violation> },
     /// 409: a version conflict; `current` is the current state of the resource when there is one.
     #[error("{detail}")]
     Conflict { detail: String, current: Option<Box<serde_json::Value>> },

@@ -17,6 +17,6 @@ pub mod testing;
 
 pub use cache::{Cache, CacheError, CacheHealth};
 pub use config::{Config, ConfigError, LogFormat};
-pub use error::{Error, ErrorCode, FieldError};
+pub use error::{Error, ErrorCode, FieldError, Violation};
 pub use services::{Services, StartupError, SystemStatus};
 pub use store::{Backend, Database, StoreError};

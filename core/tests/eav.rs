@@ -127,7 +127,7 @@ fn errors_of(e: &Error) -> &[FieldError] {
 #[track_caller]
 fn expect_validation<T: Debug>(result: Result<T, Error>, field: &str, code: ErrorCode) {
     match result {
-        Err(Error::Validation(errors)) => assert!(
+        Err(Error::Validation(errors)) | Err(Error::Violation { errors, .. }) => assert!(
             errors.iter().any(|e| e.field == field && e.code == code),
             "expected 422 {code:?} on {field}, got {errors:?}"
         ),
@@ -765,7 +765,7 @@ tessera_core::conformance! {
         for task in tasks {
             match task.await.unwrap() {
                 Ok(_) => created += 1,
-                Err(Error::Validation(errors)) => {
+                Err(Error::Validation(errors)) | Err(Error::Violation { errors, .. }) => {
                     assert!(errors.iter().any(|e| e.code == ErrorCode::Unique), "{errors:?}");
                 }
                 Err(other) => panic!("unexpected {other:?}"),

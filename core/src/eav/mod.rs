@@ -6,6 +6,8 @@
 //! the adapters (REST handlers, server functions) call.
 
 pub mod batch;
+pub mod check;
+pub mod constraints;
 pub mod cursor;
 pub mod export;
 pub mod filter;

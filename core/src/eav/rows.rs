@@ -349,15 +349,12 @@ async fn write_values(
             continue;
         }
         super::values::write(tx, table.id, row, column, new.as_ref(), actor).await?;
-        if column.is_value_unique {
-            super::unique::set_row_key(tx, table, column.name.as_str(), row, new.as_ref()).await?;
-        }
     }
     Ok(())
 }
 
 /// The current typed values of one row, in column order.
-async fn current_values(tx: &mut Tx, table: &Table, row: Uuid) -> Result<Vec<Option<Typed>>> {
+pub(crate) async fn current_values(tx: &mut Tx, table: &Table, row: Uuid) -> Result<Vec<Option<Typed>>> {
     let mut sql = tx.sql(
         "SELECT column_definition_id, string_value, int_value, decimal_value, boolean_value, date_value \
          FROM column_values WHERE logical_table_id = ",
@@ -468,13 +465,8 @@ pub async fn create_many_in(
     insert_heads(tx, table, &rows).await?;
     insert_values(tx, table, &rows, actor).await?;
     for row in &rows {
-        for (column, value) in table.columns.iter().zip(&row.values) {
-            if column.is_value_unique && value.is_some() {
-                super::unique::set_row_key(tx, table, column.name.as_str(), row.head.id, value.as_ref())
-                    .await
-                    .map_err(|e| with_prefix(e, row.prefix))?;
-            }
-        }
+        let (id, ext) = (row.head.id, &row.head.extended_properties);
+        super::constraints::enforce(tx, table, &table.constraints, id, &row.values, ext, row.prefix).await?;
     }
 
     let full: Vec<Value> = rows.iter().map(|r| render_new(table, r, &Actor::system())).collect();
@@ -712,7 +704,7 @@ pub async fn update_in(
         .push(", parent_row_id = ")
         .bind(parent)
         .push(", extended_properties = ")
-        .bind(Arg::Json(Some(ext)))
+        .bind(Arg::Json(Some(ext.clone())))
         .push(" WHERE logical_table_id = ")
         .bind(table.id)
         .push(" AND id = ")
@@ -724,6 +716,7 @@ pub async fn update_in(
         return Err(Error::Conflict { detail: format!("row {id} changed concurrently"), current: None });
     }
     write_values(tx, table, id, &old, &new, actor).await.map_err(|e| with_prefix(e, prefix))?;
+    super::constraints::enforce(tx, table, &table.constraints, id, &new, &ext, prefix).await?;
     let head = read_head(tx, table, id, false).await?.ok_or_else(|| row_not_found(table, id))?;
     let after = render_one(tx, table, &head, &Actor::system()).await?;
     record(

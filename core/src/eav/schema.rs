@@ -88,6 +88,8 @@ pub struct Table {
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
     pub columns: Vec<Column>,
+    /// Declared constraints (and the implicit ones behind unique columns).
+    pub constraints: Vec<super::constraints::Constraint>,
 }
 
 impl Table {
@@ -108,7 +110,12 @@ impl Table {
             "cache_policy": self.cache_policy.as_str(),
             "version": self.version,
             "columns": self.columns.iter().map(Column::to_json).collect::<Vec<_>>(),
-            "constraints": [],
+            "constraints": self
+                .constraints
+                .iter()
+                .filter(|c| !c.is_implicit())
+                .map(|c| c.to_json(self))
+                .collect::<Vec<_>>(),
             "created_at": super::types::format_timestamp(&self.created_at),
             "updated_at": self.updated_at.as_ref().map(super::types::format_timestamp),
         })
@@ -140,6 +147,7 @@ pub async fn load_table(tx: &mut Tx, ws: WorkspaceId, name: &str) -> Result<Tabl
         created_at: row.timestamp("created_at")?,
         updated_at: row.opt_timestamp("updated_at")?,
         columns: Vec::new(),
+        constraints: Vec::new(),
     };
     let mut sql = tx.sql(
         "SELECT d.id, d.column_name, d.data_type, d.default_value, d.masking_rule, d.description, \
@@ -151,6 +159,7 @@ pub async fn load_table(tx: &mut Tx, ws: WorkspaceId, name: &str) -> Result<Tabl
     for row in tx.fetch_all(&sql).await? {
         table.columns.push(column_from_row(&row)?);
     }
+    table.constraints = super::constraints::load(tx, &table).await?;
     Ok(table)
 }
 
@@ -193,7 +202,7 @@ fn column_from_row(row: &DbRow) -> Result<Column> {
 }
 
 /// Bumps the table's schema version (inside the change's transaction).
-async fn bump_version(tx: &mut Tx, table: Uuid, actor: &Actor) -> Result<()> {
+pub(crate) async fn bump_version(tx: &mut Tx, table: Uuid, actor: &Actor) -> Result<()> {
     let mut sql = tx.sql("UPDATE logical_tables SET version = version + 1, updated_at = ");
     sql.bind(Utc::now()).push(", updated_by = ").bind(actor.user_id).push(" WHERE id = ").bind(table);
     tx.execute(&sql).await?;

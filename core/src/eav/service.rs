@@ -171,6 +171,60 @@ impl Eav {
         Ok(())
     }
 
+    // --- Constraints -------------------------------------------------------------------------------------
+
+    /// Declares a constraint; 422 listing offending rows when existing data violates it.
+    pub async fn declare_constraint(&self, actor: &Actor, table: &str, body: &Value) -> Result<Value> {
+        let mut tx = self.db.begin().await?;
+        let loaded = schema::load_table(&mut tx, self.workspace, table).await?;
+        let constraint = super::constraints::declare(&mut tx, &loaded, actor, body).await?;
+        tx.commit().await?;
+        self.invalidate_all(&loaded).await;
+        Ok(constraint.to_json(&loaded))
+    }
+
+    pub async fn list_constraints(&self, table: &str) -> Result<Value> {
+        let table = self.table(table).await?;
+        let items: Vec<Value> =
+            table.constraints.iter().filter(|c| !c.is_implicit()).map(|c| c.to_json(&table)).collect();
+        Ok(json!({ "items": items, "next_cursor": null }))
+    }
+
+    pub async fn get_constraint(&self, table: &str, name: &str) -> Result<Value> {
+        let table = self.table(table).await?;
+        table
+            .constraints
+            .iter()
+            .find(|c| c.name == name && !c.is_implicit())
+            .map(|c| c.to_json(&table))
+            .ok_or_else(|| Error::NotFound(format!("table '{}' has no constraint '{name}'", table.name)))
+    }
+
+    /// Enables or disables a constraint (`{"is_active": bool}`); enabling validates existing rows.
+    pub async fn update_constraint(
+        &self,
+        actor: &Actor,
+        table: &str,
+        name: &str,
+        body: &Value,
+    ) -> Result<Value> {
+        let mut tx = self.db.begin().await?;
+        let loaded = schema::load_table(&mut tx, self.workspace, table).await?;
+        let constraint = super::constraints::set_active(&mut tx, &loaded, actor, name, body).await?;
+        tx.commit().await?;
+        self.invalidate_all(&loaded).await;
+        Ok(constraint.to_json(&loaded))
+    }
+
+    pub async fn drop_constraint(&self, actor: &Actor, table: &str, name: &str) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let loaded = schema::load_table(&mut tx, self.workspace, table).await?;
+        super::constraints::drop(&mut tx, &loaded, actor, name).await?;
+        tx.commit().await?;
+        self.invalidate_all(&loaded).await;
+        Ok(())
+    }
+
     pub async fn list_definitions(&self) -> Result<Value> {
         let mut tx = self.db.begin_read().await?;
         let defs = schema::list_definitions(&mut tx, self.workspace).await?;

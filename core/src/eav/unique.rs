@@ -120,30 +120,6 @@ async fn insert_key(tx: &mut Tx, constraint: Uuid, key: &str, row: Uuid) -> Resu
     Ok(tx.execute(&sql).await? == 1)
 }
 
-/// Maintains the key of one unique column for one row after its value changed; 422 on a duplicate.
-pub async fn set_row_key(
-    tx: &mut Tx,
-    table: &Table,
-    column_name: &str,
-    row: Uuid,
-    value: Option<&Typed>,
-) -> Result<()> {
-    let Some(id) = constraint_id(tx, table, column_name).await? else { return Ok(()) };
-    let mut sql = tx.sql("DELETE FROM constraint_keys WHERE constraint_id = ");
-    sql.bind(id).push(" AND row_id = ").bind(row);
-    tx.execute(&sql).await?;
-    let Some(value) = value else { return Ok(()) };
-    if insert_key(tx, id, &normalized_key(value), row).await? {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            format!("values.{column_name}"),
-            ErrorCode::Unique,
-            format!("another row already has {column_name} = {}", value.to_json()),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,6 +141,61 @@ pub fn endpoints(max_batch_body_bytes: usize) -> Vec<Endpoint> {
         },
         Endpoint {
             method: "get",
+            path: "/tables/{table}/constraints",
+            tag: "Constraints",
+            summary: "List a table's constraints",
+            request: None,
+            ok: (200, Some("ConstraintList")),
+            query: &[],
+            errors: READ,
+            handler: get(list_constraints),
+        },
+        Endpoint {
+            method: "post",
+            path: "/tables/{table}/constraints",
+            tag: "Constraints",
+            summary: "Declare a PRIMARY KEY, UNIQUE or CHECK constraint (existing rows must satisfy it)",
+            request: Some("ConstraintCreate"),
+            ok: (201, Some("Constraint")),
+            query: &[],
+            errors: WRITE,
+            handler: post(declare_constraint),
+        },
+        Endpoint {
+            method: "get",
+            path: "/tables/{table}/constraints/{name}",
+            tag: "Constraints",
+            summary: "Describe a constraint",
+            request: None,
+            ok: (200, Some("Constraint")),
+            query: &[],
+            errors: READ,
+            handler: get(get_constraint),
+        },
+        Endpoint {
+            method: "patch",
+            path: "/tables/{table}/constraints/{name}",
+            tag: "Constraints",
+            summary: "Enable or disable a constraint",
+            request: Some("ConstraintUpdate"),
+            ok: (200, Some("Constraint")),
+            query: &[],
+            errors: WRITE,
+            handler: patch(update_constraint),
+        },
+        Endpoint {
+            method: "delete",
+            path: "/tables/{table}/constraints/{name}",
+            tag: "Constraints",
+            summary: "Drop a constraint",
+            request: None,
+            ok: (204, None),
+            query: &[],
+            errors: READ,
+            handler: delete(drop_constraint),
+        },
+        Endpoint {
+            method: "get",
             path: "/columns",
             tag: "Attribute library",
             summary: "List column definitions",
@@ -429,6 +484,51 @@ async fn detach_column(
     ApiPath((table, column)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     s.eav().detach_column(&actor, &table, &column).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// --- Constraints ------------------------------------------------------------------------------------------
+
+async fn list_constraints(
+    State(s): State<Services>,
+    ApiPath(table): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.eav().list_constraints(&table).await?))
+}
+
+async fn declare_constraint(
+    State(s): State<Services>,
+    Caller(actor): Caller,
+    ApiPath(table): ApiPath<String>,
+    ApiJson(body): ApiJson,
+) -> ApiResult {
+    let constraint = s.eav().declare_constraint(&actor, &table, &body).await?;
+    let name = constraint["constraint_name"].as_str().unwrap_or_default().to_owned();
+    Ok(created(format!("/api/v1/tables/{table}/constraints/{name}"), constraint))
+}
+
+async fn get_constraint(
+    State(s): State<Services>,
+    ApiPath((table, name)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.eav().get_constraint(&table, &name).await?))
+}
+
+async fn update_constraint(
+    State(s): State<Services>,
+    Caller(actor): Caller,
+    ApiPath((table, name)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.eav().update_constraint(&actor, &table, &name, &body).await?))
+}
+
+async fn drop_constraint(
+    State(s): State<Services>,
+    Caller(actor): Caller,
+    ApiPath((table, name)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.eav().drop_constraint(&actor, &table, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

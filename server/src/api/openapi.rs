@@ -162,6 +162,10 @@ fn schemas() -> Value {
                 "field": { "type": "string" }, "code": { "enum": ["required", "type", "format", "range", "length", "enum",
                     "unknown_field", "primary_key", "unique", "foreign_key", "check", "hierarchy", "version_conflict", "invalid"] },
                 "message": { "type": "string" } } } },
+            "violations": { "type": "array", "items": { "type": "object", "properties": {
+                "constraint": { "type": "string" }, "type": { "type": "string" },
+                "columns": { "type": "array", "items": { "type": "string" } }, "values": { "type": "array" },
+                "message": { "type": "string" } } } },
             "current": { "description": "on 409: the resource as it is now" } } },
         "TableCreate": { "type": "object", "required": ["table_name"], "additionalProperties": false, "properties": {
             "table_name": { "type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$" }, "description": nullable_string,
@@ -192,6 +196,26 @@ fn schemas() -> Value {
         "RowCreate": { "type": "object", "additionalProperties": false, "properties": row_create },
         "RowUpdate": { "type": "object", "additionalProperties": false, "properties": row_update },
         "RowList": { "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": "#/components/schemas/Row" } } } },
+        "Constraint": { "type": "object", "properties": {
+            "constraint_name": { "type": "string" }, "constraint_type": { "enum": ["PRIMARY KEY", "UNIQUE", "FOREIGN KEY", "CHECK"] },
+            "columns": { "type": "array", "items": { "type": "string" } }, "is_active": { "type": "boolean" },
+            "version": { "type": "integer" }, "case_sensitive": { "type": "boolean" },
+            "json_properties": { "type": "array", "items": { "type": "object", "properties": {
+                "path": { "type": "string" }, "case_sensitive": { "type": "boolean" } } } },
+            "check_expression": { "type": "string" }, "error_message": nullable_string } },
+        "ConstraintCreate": { "type": "object", "required": ["constraint_name", "constraint_type"], "properties": {
+            "constraint_name": { "type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$" },
+            "constraint_type": { "enum": ["PRIMARY KEY", "UNIQUE", "FOREIGN KEY", "CHECK"] },
+            "columns": { "type": "array", "items": { "type": "string" } }, "case_sensitive": { "type": "boolean" },
+            "json_properties": { "type": "array", "items": { "type": "object", "required": ["path"], "properties": {
+                "path": { "type": "string" }, "case_sensitive": { "type": "boolean" } } } },
+            "check_expression": { "type": "string", "description": "SQL boolean expression over the row's columns" },
+            "error_message": nullable_string,
+            "referenced_table": { "type": "string" }, "on_delete": { "type": "string" }, "on_update": { "type": "string" },
+            "match_type": { "enum": ["SIMPLE", "FULL", "PARTIAL"] } } },
+        "ConstraintUpdate": { "type": "object", "required": ["is_active"], "additionalProperties": false,
+            "properties": { "is_active": { "type": "boolean" } } },
+        "ConstraintList": { "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": "#/components/schemas/Constraint" } } } },
         "Filter": filter,
         "Query": query,
         "Export": export,

@@ -11,12 +11,15 @@ use tessera_core::{Error, FieldError};
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub title: String,
+    pub title: &'static str,
     #[serde(serialize_with = "serialize_status")]
     pub status: StatusCode,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// 422 on a constraint violation: which constraints, columns and values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<tessera_core::Violation>,
     /// 409 on a version conflict: the resource as it is now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<Box<serde_json::Value>>,
@@ -30,10 +33,11 @@ impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
             kind: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error").into(),
+            title: status.canonical_reason().unwrap_or("Error"),
             status,
             detail: detail.into(),
             errors: Vec::new(),
+            violations: Vec::new(),
             current: None,
         }
     }
@@ -66,6 +70,11 @@ impl From<Error> for Problem {
             Error::BadRequest(errors) => Problem::new(StatusCode::BAD_REQUEST, detail).with_errors(errors),
             Error::Validation(errors) => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail).with_errors(errors)
+            }
+            Error::Violation { errors, violations } => {
+                let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail).with_errors(errors);
+                problem.violations = violations;
+                problem
             }
             Error::Conflict { current, .. } => {
                 let mut problem =
