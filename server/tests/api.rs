@@ -381,6 +381,50 @@ tessera_core::conformance! {
         assert_problem(&send(&app, request(json!({"columns": ["nope"]}))).await, 400);
     }
 
+    async fn constraint_endpoints(db: Database) {
+        let app = app(&db);
+        albums(&app).await;
+        let r = call(&app, Method::POST, "/api/v1/tables/albums/constraints", Some(json!({
+            "constraint_name": "uq_title", "constraint_type": "UNIQUE", "columns": ["title"], "case_sensitive": false}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.headers[header::LOCATION], "/api/v1/tables/albums/constraints/uq_title");
+        let r = call(&app, Method::POST, "/api/v1/tables/albums/constraints", Some(json!({
+            "constraint_name": "ck_year", "constraint_type": "CHECK", "check_expression": "year >= 1900",
+            "error_message": "year must be 1900 or later"}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+        create_album(&app, "Powerage", 1978).await;
+        let dup = call(&app, Method::POST, "/api/v1/data/albums", Some(json!({"values": {"title": "POWERAGE", "year": 1979}}))).await;
+        assert_problem(&dup, 422);
+        assert_eq!(first_error(&dup), ("values.title".to_owned(), "unique".to_owned()));
+        let v = &dup.body["violations"][0];
+        assert_eq!((v["constraint"].as_str(), v["type"].as_str()), (Some("uq_title"), Some("UNIQUE")));
+        assert_eq!(v["columns"], json!(["title"]));
+        assert_eq!(v["values"], json!(["POWERAGE"]));
+        let old = call(&app, Method::POST, "/api/v1/data/albums", Some(json!({"values": {"title": "Old", "year": 1800}}))).await;
+        assert_problem(&old, 422);
+        assert_eq!(old.body["violations"][0]["message"], "year must be 1900 or later");
+
+        let syntax = call(&app, Method::POST, "/api/v1/tables/albums/constraints", Some(json!({
+            "constraint_name": "ck_bad", "constraint_type": "CHECK", "check_expression": "year >= (1"}))).await;
+        assert_problem(&syntax, 400);
+        assert!(syntax.body["errors"][0]["message"].as_str().unwrap().contains("Line"), "{}", syntax.body);
+        assert_problem(&call(&app, Method::POST, "/api/v1/tables/albums/constraints", Some(json!({
+            "constraint_name": "uq_title", "constraint_type": "UNIQUE", "columns": ["year"]}))).await, 409);
+
+        let r = call(&app, Method::GET, "/api/v1/tables/albums/constraints", None).await;
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
+        let r = call(&app, Method::PATCH, "/api/v1/tables/albums/constraints/ck_year", Some(json!({"is_active": false}))).await;
+        assert_eq!(r.body["is_active"], false, "{}", r.body);
+        let r = call(&app, Method::POST, "/api/v1/data/albums", Some(json!({"values": {"title": "Old", "year": 1800}}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "a disabled constraint is not enforced: {}", r.body);
+        let r = call(&app, Method::PATCH, "/api/v1/tables/albums/constraints/ck_year", Some(json!({"is_active": true}))).await;
+        assert_problem(&r, 422);
+        let r = call(&app, Method::DELETE, "/api/v1/tables/albums/constraints/ck_year", None).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        assert_problem(&call(&app, Method::GET, "/api/v1/tables/albums/constraints/ck_year", None).await, 404);
+    }
+
     async fn concurrent_patches_over_http(db: Database) {
         let app = app(&db);
         albums(&app).await;
