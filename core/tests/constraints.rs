@@ -256,3 +256,187 @@ tessera_core::conformance! {
         assert_eq!(ok, 1, "exactly one of 50 concurrent inserts of the same key succeeds");
     }
 }
+
+// --- Foreign keys -----------------------------------------------------------------------------------------
+
+/// `name(key Int PK [, extra columns])`.
+async fn keyed_table(eav: &Eav, name: &str, key: &str, extra: &[(&str, &str, Value)]) {
+    let sys = Actor::system();
+    eav.create_table(&sys, &json!({"table_name": name})).await.unwrap();
+    eav.attach_column(&sys, name, &json!({"column_name": key, "data_type": "Int"})).await.unwrap();
+    for (column, ty, default) in extra {
+        eav.attach_column(
+            &sys,
+            name,
+            &json!({"column_name": column, "data_type": ty, "default_value": default}),
+        )
+        .await
+        .unwrap();
+    }
+    eav.declare_constraint(
+        &sys,
+        name,
+        &json!({"constraint_name": format!("pk_{name}"), "constraint_type": "PRIMARY KEY", "columns": [key]}),
+    )
+    .await
+    .unwrap();
+}
+
+async fn add(eav: &Eav, table: &str, values: Value) -> Result<Value, Error> {
+    eav.create_row(&Actor::system(), table, &json!({ "values": values })).await
+}
+
+async fn count(eav: &Eav, table: &str) -> i64 {
+    let q = tessera_core::eav::query::Query::from_json(
+        &json!({"include_total": "exact", "limit": 1}),
+        eav.limits(),
+    )
+    .unwrap();
+    eav.query(&Actor::system(), table, &q).await.unwrap()["total"].as_i64().unwrap()
+}
+
+async fn fk(
+    eav: &Eav,
+    table: &str,
+    name: &str,
+    columns: Value,
+    parent: &str,
+    on_delete: &str,
+    on_update: &str,
+) -> Result<Value, Error> {
+    eav.declare_constraint(
+        &Actor::system(),
+        table,
+        &json!({"constraint_name": name, "constraint_type": "FOREIGN KEY",
+        "columns": columns, "referenced_table": parent, "on_delete": on_delete, "on_update": on_update}),
+    )
+    .await
+}
+
+tessera_core::conformance! {
+    async fn foreign_key_restrict_and_match_simple(db: Database) {
+        let eav = eav(&db);
+        keyed_table(&eav, "customers", "customer_no", &[]).await;
+        keyed_table(&eav, "orders", "order_no", &[("customer_no", "Int", Value::Null)]).await;
+        fk(&eav, "orders", "fk_customer", json!(["customer_no"]), "customers", "RESTRICT", "NO ACTION").await.unwrap();
+        let listed = eav.list_constraints("orders").await.unwrap();
+        assert!(listed["items"].as_array().unwrap().iter().any(|c| c["constraint_type"] == "FOREIGN KEY" && c["referenced_table"] == "customers"));
+
+        let ann = add(&eav, "customers", json!({"customer_no": 1})).await.unwrap();
+        add(&eav, "orders", json!({"order_no": 10, "customer_no": 1})).await.unwrap();
+        let v = expect_violation(add(&eav, "orders", json!({"order_no": 11, "customer_no": 2})).await, "fk_customer", ErrorCode::ForeignKey);
+        assert_eq!(v.kind, "FOREIGN KEY");
+        assert_eq!(v.values, [json!(2)]);
+        // MATCH SIMPLE: a NULL key references nothing and is allowed.
+        add(&eav, "orders", json!({"order_no": 12})).await.unwrap();
+        // RESTRICT: the referenced customer cannot be deleted.
+        let blocked = eav.delete_row(&Actor::system(), "customers", id_of(&ann), None, false).await;
+        expect_violation(blocked, "fk_customer", ErrorCode::ForeignKey);
+        // Declaration errors.
+        let partial = eav.declare_constraint(&Actor::system(), "orders", &json!({"constraint_name": "fk_p", "constraint_type": "FOREIGN KEY",
+            "columns": ["customer_no"], "referenced_table": "customers", "match_type": "PARTIAL"})).await;
+        assert!(matches!(partial, Err(Error::Validation(_))), "{partial:?}");
+        order_lines(&eav).await;
+        let no_pk = fk(&eav, "orders", "fk_lines", json!(["order_no"]), "order_lines", "CASCADE", "CASCADE").await;
+        assert!(matches!(no_pk, Err(Error::Validation(_))), "{no_pk:?}");
+        keyed_table(&eav, "orphans", "orphan_no", &[("customer_no", "Int", Value::Null)]).await;
+        add(&eav, "orphans", json!({"orphan_no": 1, "customer_no": 99})).await.unwrap();
+        expect_violation(fk(&eav, "orphans", "fk_orphan", json!(["customer_no"]), "customers", "CASCADE", "CASCADE").await, "fk_orphan", ErrorCode::ForeignKey);
+    }
+
+    async fn foreign_key_cascades_across_a_chain(db: Database) {
+        let eav = eav(&db);
+        keyed_table(&eav, "customers", "customer_no", &[]).await;
+        keyed_table(&eav, "orders", "order_no", &[("customer_no", "Int", Value::Null)]).await;
+        keyed_table(&eav, "lines", "line_no", &[("order_no", "Int", Value::Null)]).await;
+        fk(&eav, "orders", "fk_customer", json!(["customer_no"]), "customers", "CASCADE", "CASCADE").await.unwrap();
+        fk(&eav, "lines", "fk_order", json!(["order_no"]), "orders", "CASCADE", "CASCADE").await.unwrap();
+        let c1 = add(&eav, "customers", json!({"customer_no": 1})).await.unwrap();
+        add(&eav, "customers", json!({"customer_no": 2})).await.unwrap();
+        add(&eav, "orders", json!({"order_no": 10, "customer_no": 1})).await.unwrap();
+        add(&eav, "orders", json!({"order_no": 20, "customer_no": 2})).await.unwrap();
+        for (line, order) in [(1, 10), (2, 10), (3, 20)] {
+            add(&eav, "lines", json!({"line_no": line, "order_no": order})).await.unwrap();
+        }
+        // ON UPDATE CASCADE: renumbering a customer carries its orders along.
+        let c1 = eav.update_row(&Actor::system(), "customers", id_of(&c1), &json!({"version": 1, "values": {"customer_no": 100}}), None, UpdateMode::Merge).await.unwrap();
+        let q = tessera_core::eav::query::Query::from_json(&json!({"filter": {"field": "customer_no", "op": "eq", "value": 100}}), eav.limits()).unwrap();
+        assert_eq!(eav.query(&Actor::system(), "orders", &q).await.unwrap()["items"].as_array().unwrap().len(), 1);
+        // ON DELETE CASCADE through two levels.
+        eav.delete_row(&Actor::system(), "customers", id_of(&c1), None, false).await.unwrap();
+        assert_eq!(count(&eav, "orders").await, 1);
+        assert_eq!(count(&eav, "lines").await, 1);
+    }
+
+    async fn foreign_key_set_null_set_default_and_self_reference(db: Database) {
+        let eav = eav(&db);
+        keyed_table(&eav, "employees", "emp_no", &[("manager_no", "Int", Value::Null)]).await;
+        fk(&eav, "employees", "fk_manager", json!(["manager_no"]), "employees", "SET NULL", "CASCADE").await.unwrap();
+        let boss = add(&eav, "employees", json!({"emp_no": 1})).await.unwrap();
+        let dev = add(&eav, "employees", json!({"emp_no": 2, "manager_no": 1})).await.unwrap();
+        // A row may reference itself.
+        add(&eav, "employees", json!({"emp_no": 3, "manager_no": 3})).await.unwrap();
+        expect_violation(add(&eav, "employees", json!({"emp_no": 4, "manager_no": 42})).await, "fk_manager", ErrorCode::ForeignKey);
+        eav.delete_row(&Actor::system(), "employees", id_of(&boss), None, false).await.unwrap();
+        let dev = eav.get_row(&Actor::system(), "employees", id_of(&dev)).await.unwrap();
+        assert_eq!(dev["values"]["manager_no"], Value::Null, "SET NULL cleared the reference");
+        assert_eq!(dev["version"], 2);
+
+        keyed_table(&eav, "warehouses", "warehouse_no", &[]).await;
+        keyed_table(&eav, "stock", "stock_no", &[("stored_in", "Int", json!(0))]).await;
+        fk(&eav, "stock", "fk_warehouse", json!(["stored_in"]), "warehouses", "SET DEFAULT", "NO ACTION").await.unwrap();
+        add(&eav, "warehouses", json!({"warehouse_no": 0})).await.unwrap();
+        let w7 = add(&eav, "warehouses", json!({"warehouse_no": 7})).await.unwrap();
+        let item = add(&eav, "stock", json!({"stock_no": 1, "stored_in": 7})).await.unwrap();
+        eav.delete_row(&Actor::system(), "warehouses", id_of(&w7), None, false).await.unwrap();
+        let item = eav.get_row(&Actor::system(), "stock", id_of(&item)).await.unwrap();
+        assert_eq!(item["values"]["stored_in"], 0, "SET DEFAULT moved the row to the default warehouse");
+        // NO ACTION on update: the default warehouse cannot be renumbered while referenced.
+        let w0 = eav.query(&Actor::system(), "warehouses", &tessera_core::eav::query::Query::from_json(
+            &json!({"filter": {"field": "warehouse_no", "op": "eq", "value": 0}}), eav.limits()).unwrap()).await.unwrap();
+        let w0 = id_of(&w0["items"][0]);
+        let renumber = eav.update_row(&Actor::system(), "warehouses", w0, &json!({"version": 1, "values": {"warehouse_no": 5}}), None, UpdateMode::Merge).await;
+        expect_violation(renumber, "fk_warehouse", ErrorCode::ForeignKey);
+    }
+
+    async fn foreign_key_match_full(db: Database) {
+        let eav = eav(&db);
+        let sys = Actor::system();
+        eav.create_table(&sys, &json!({"table_name": "rooms"})).await.unwrap();
+        for c in ["building", "room"] {
+            eav.attach_column(&sys, "rooms", &json!({"column_name": c, "data_type": "Int"})).await.unwrap();
+        }
+        eav.declare_constraint(&sys, "rooms", &json!({"constraint_name": "pk_rooms", "constraint_type": "PRIMARY KEY", "columns": ["building", "room"]})).await.unwrap();
+        keyed_table(&eav, "meetings", "meeting_no", &[("building", "Int", Value::Null), ("room", "Int", Value::Null)]).await;
+        eav.declare_constraint(&sys, "meetings", &json!({"constraint_name": "fk_room", "constraint_type": "FOREIGN KEY",
+            "columns": ["building", "room"], "referenced_table": "rooms", "match_type": "FULL"})).await.unwrap();
+        add(&eav, "rooms", json!({"building": 1, "room": 101})).await.unwrap();
+        add(&eav, "meetings", json!({"meeting_no": 1, "building": 1, "room": 101})).await.unwrap();
+        add(&eav, "meetings", json!({"meeting_no": 2})).await.unwrap();
+        expect_violation(add(&eav, "meetings", json!({"meeting_no": 3, "building": 1})).await, "fk_room", ErrorCode::ForeignKey);
+        expect_violation(add(&eav, "meetings", json!({"meeting_no": 4, "building": 1, "room": 102})).await, "fk_room", ErrorCode::ForeignKey);
+    }
+
+    async fn a_parent_delete_racing_a_child_insert_never_leaves_an_orphan(db: Database) {
+        let eav = eav(&db);
+        keyed_table(&eav, "parents", "parent_no", &[]).await;
+        keyed_table(&eav, "kids", "kid_no", &[("parent_no", "Int", Value::Null)]).await;
+        fk(&eav, "kids", "fk_parent", json!(["parent_no"]), "parents", "NO ACTION", "NO ACTION").await.unwrap();
+        for round in 0..20i64 {
+            let parent = add(&eav, "parents", json!({"parent_no": round})).await.unwrap();
+            let (e1, e2) = (eav.clone(), eav.clone());
+            let delete = tokio::spawn(async move { e1.delete_row(&Actor::system(), "parents", id_of(&parent), None, false).await });
+            let insert = tokio::spawn(async move { add(&e2, "kids", json!({"kid_no": round, "parent_no": round})).await });
+            let (deleted, inserted) = (delete.await.unwrap(), insert.await.unwrap());
+            assert!(!(deleted.is_ok() && inserted.is_ok()), "round {round}: both the parent delete and the child insert succeeded");
+            assert!(deleted.is_ok() || inserted.is_ok(), "round {round}: neither succeeded: {deleted:?} {inserted:?}");
+        }
+        // No kid references a missing parent.
+        let kids = eav.query(&Actor::system(), "kids", &tessera_core::eav::query::Query::from_json(&json!({"limit": 1000}), eav.limits()).unwrap()).await.unwrap();
+        for kid in kids["items"].as_array().unwrap() {
+            let p = kid["values"]["parent_no"].as_i64().unwrap();
+            let q = tessera_core::eav::query::Query::from_json(&json!({"filter": {"field": "parent_no", "op": "eq", "value": p}, "include_total": "exact"}), eav.limits()).unwrap();
+            assert_eq!(eav.query(&Actor::system(), "parents", &q).await.unwrap()["total"], 1, "kid of missing parent {p}");
+        }
+    }
+}

@@ -160,7 +160,7 @@ async fn from_row(tx: &mut Tx, table: &Table, row: &DbRow) -> Result<Constraint>
 }
 
 /// One key component as canonical text: type-tagged, case-folded when asked.
-fn part(value: &Typed, case_sensitive: bool) -> String {
+pub(crate) fn part(value: &Typed, case_sensitive: bool) -> String {
     let key = super::unique::normalized_key(value);
     if case_sensitive {
         key
@@ -199,8 +199,17 @@ pub fn key_of(
         }
         parts.push(json_part(node, j.case_sensitive)?);
     }
+    Some(join_key(&parts))
+}
+
+/// Joins key components; long keys are hashed to stay within index limits.
+pub(crate) fn join_key(parts: &[String]) -> String {
     let key = parts.join("\u{1f}");
-    Some(if key.len() > 512 { format!("h:{}", hex::encode(Sha256::digest(key.as_bytes()))) } else { key })
+    if key.len() > 512 {
+        format!("h:{}", hex::encode(Sha256::digest(key.as_bytes())))
+    } else {
+        key
+    }
 }
 
 fn display_values(
@@ -396,7 +405,7 @@ fn bad(field: &str, message: impl Into<String>) -> Error {
 }
 
 /// `POST /tables/{table}/constraints`.
-pub async fn declare(tx: &mut Tx, table: &Table, actor: &Actor, body: &Value) -> Result<Constraint> {
+pub async fn declare(tx: &mut Tx, table: &Table, actor: &Actor, body: &Value) -> Result<Value> {
     let mut f = Fields::new(body, "")?;
     let name = f.string("constraint_name");
     let kind = f.string("constraint_type");
@@ -484,13 +493,7 @@ pub async fn declare(tx: &mut Tx, table: &Table, actor: &Actor, body: &Value) ->
                 expr.columns().iter().filter_map(|n| table.column(n)).map(|c| c.definition_id).collect();
             Kind::Check { expr: Box::new(expr), message: error_message.given().flatten() }
         }
-        "FOREIGN KEY" => {
-            return Err(Error::invalid(
-                "constraint_type",
-                ErrorCode::ForeignKey,
-                "FOREIGN KEY constraints are not available in this version yet",
-            ))
-        }
+        "FOREIGN KEY" => return declare_foreign_key(tx, table, actor, &name, &columns, body).await,
         _ => {
             return Err(Error::bad_request(
                 "constraint_type",
@@ -531,22 +534,79 @@ pub async fn declare(tx: &mut Tx, table: &Table, actor: &Actor, body: &Value) ->
         },
     )
     .await?;
-    Ok(constraint)
+    Ok(constraint.to_json(table))
 }
 
-async fn insert(tx: &mut Tx, table: &Table, c: &Constraint, actor: &Actor) -> Result<()> {
+/// Declares a FOREIGN KEY: validates it against the referenced primary key and every existing child row.
+async fn declare_foreign_key(
+    tx: &mut Tx,
+    table: &Table,
+    actor: &Actor,
+    name: &str,
+    columns: &[Uuid],
+    body: &Value,
+) -> Result<Value> {
+    if columns.is_empty() {
+        return Err(bad("columns", "a foreign key needs at least one column"));
+    }
+    let fk = super::foreign_keys::prepare(tx, table, name, columns, body).await?;
+    insert_base(tx, table, fk.id, name, "FOREIGN KEY", columns, actor).await?;
+    super::foreign_keys::store(tx, &fk).await?;
+    let mut with = table.clone();
+    with.foreign_keys = vec![fk.clone()];
+    let mut errors = Vec::new();
+    let mut violations = Vec::new();
+    for (row, values, _) in all_rows(tx, table).await? {
+        if errors.len() >= 100 {
+            break;
+        }
+        match super::foreign_keys::enforce_child(tx, &with, row, &values, &format!("rows[{row}]")).await {
+            Ok(()) => {}
+            Err(Error::Violation { errors: es, violations: vs }) => {
+                errors.extend(es);
+                violations.extend(vs);
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Violation { errors, violations });
+    }
+    super::schema::bump_version(tx, table.id, actor).await?;
+    let shown = fk.to_json(table);
+    record(
+        tx,
+        actor,
+        Change {
+            workspace: table.workspace,
+            event_type: "ConstraintDeclared",
+            aggregate_type: "logical_table",
+            aggregate_id: table.id,
+            data: json!({ "table_id": table.id, "constraint_name": name }),
+            before: None,
+            after: Some(shown.clone()),
+        },
+    )
+    .await?;
+    Ok(shown)
+}
+
+/// Inserts the `table_constraints` row and its ordered columns; 409 on a duplicate name.
+async fn insert_base(
+    tx: &mut Tx,
+    table: &Table,
+    id: Uuid,
+    name: &str,
+    kind: &str,
+    columns: &[Uuid],
+    actor: &Actor,
+) -> Result<()> {
     let now = Utc::now();
     let mut sql = tx.sql(
         "INSERT INTO table_constraints (id, logical_table_id, constraint_name, constraint_type, is_active, version, \
          created_at, created_by) VALUES (",
     );
-    sql.bind(c.id)
-        .push(", ")
-        .bind(table.id)
-        .push(", ")
-        .bind(c.name.as_str())
-        .push(", ")
-        .bind(c.kind.sql_name());
+    sql.bind(id).push(", ").bind(table.id).push(", ").bind(name).push(", ").bind(kind);
     sql.push(", ")
         .bind(true)
         .push(", 1, ")
@@ -556,18 +616,24 @@ async fn insert(tx: &mut Tx, table: &Table, c: &Constraint, actor: &Actor) -> Re
         .push(") ON CONFLICT DO NOTHING");
     if tx.execute(&sql).await? == 0 {
         return Err(Error::Duplicate(format!(
-            "table '{}' already has a constraint named '{}'",
-            table.name, c.name
+            "table '{}' already has a constraint named '{name}'",
+            table.name
         )));
     }
-    for (i, column) in c.columns.iter().enumerate() {
+    for (i, column) in columns.iter().enumerate() {
         let mut sql = tx.sql(
             "INSERT INTO constraint_columns (id, constraint_id, column_definition_id, ordinal_position, created_at) VALUES (",
         );
-        sql.bind(new_id()).push(", ").bind(c.id).push(", ").bind(*column).push(", ");
+        sql.bind(new_id()).push(", ").bind(id).push(", ").bind(*column).push(", ");
         sql.bind(i32::try_from(i + 1).unwrap_or(i32::MAX)).push(", ").bind(now).push(")");
         tx.execute(&sql).await?;
     }
+    Ok(())
+}
+
+async fn insert(tx: &mut Tx, table: &Table, c: &Constraint, actor: &Actor) -> Result<()> {
+    let now = Utc::now();
+    insert_base(tx, table, c.id, &c.name, c.kind.sql_name(), &c.columns, actor).await?;
     match &c.kind {
         Kind::PrimaryKey | Kind::Unique => {
             let unique_id = new_id();
@@ -625,14 +691,46 @@ pub async fn set_active(
     actor: &Actor,
     name: &str,
     body: &Value,
-) -> Result<Constraint> {
-    let current = find(tx, table, name).await?;
+) -> Result<Value> {
     let mut f = Fields::new(body, "")?;
     let active = f.bool("is_active");
     f.finish()?;
     let Patch::Set(active) = active else {
         return Err(Error::bad_request("is_active", ErrorCode::Required, "required"));
     };
+    if let Some(fk) = table.foreign_keys.iter().find(|f| f.name == name) {
+        let mut sql = tx.sql("UPDATE table_constraints SET is_active = ");
+        sql.bind(active).push(", version = version + 1, updated_at = ").bind(Utc::now());
+        sql.push(", updated_by = ").bind(actor.user_id).push(" WHERE id = ").bind(fk.id);
+        tx.execute(&sql).await?;
+        let mut after = fk.clone();
+        after.is_active = active;
+        after.version += 1;
+        if active {
+            let mut with = table.clone();
+            with.foreign_keys = vec![after.clone()];
+            for (row, values, _) in all_rows(tx, table).await? {
+                super::foreign_keys::enforce_child(tx, &with, row, &values, &format!("rows[{row}]")).await?;
+            }
+        } else {
+            let mut sql = tx.sql("DELETE FROM foreign_key_refs WHERE constraint_id = ");
+            sql.bind(fk.id);
+            tx.execute(&sql).await?;
+        }
+        super::schema::bump_version(tx, table.id, actor).await?;
+        return Ok(after.to_json(table));
+    }
+    set_active_key(tx, table, actor, name, active).await.map(|c| c.to_json(table))
+}
+
+async fn set_active_key(
+    tx: &mut Tx,
+    table: &Table,
+    actor: &Actor,
+    name: &str,
+    active: bool,
+) -> Result<Constraint> {
+    let current = find(tx, table, name).await?;
     let mut sql = tx.sql("UPDATE table_constraints SET is_active = ");
     sql.bind(active).push(", version = version + 1, updated_at = ").bind(Utc::now());
     sql.push(", updated_by = ").bind(actor.user_id).push(" WHERE id = ").bind(current.id);
@@ -665,9 +763,15 @@ pub async fn set_active(
 
 /// `DELETE /tables/{table}/constraints/{name}`.
 pub async fn drop(tx: &mut Tx, table: &Table, actor: &Actor, name: &str) -> Result<()> {
-    let current = find(tx, table, name).await?;
+    let (id, before) = match table.foreign_keys.iter().find(|f| f.name == name) {
+        Some(fk) => (fk.id, fk.to_json(table)),
+        None => {
+            let current = find(tx, table, name).await?;
+            (current.id, current.to_json(table))
+        }
+    };
     let mut sql = tx.sql("DELETE FROM table_constraints WHERE id = ");
-    sql.bind(current.id);
+    sql.bind(id);
     tx.execute(&sql).await?;
     super::schema::bump_version(tx, table.id, actor).await?;
     record(
@@ -679,7 +783,7 @@ pub async fn drop(tx: &mut Tx, table: &Table, actor: &Actor, name: &str) -> Resu
             aggregate_type: "logical_table",
             aggregate_id: table.id,
             data: json!({ "table_id": table.id, "constraint_name": name }),
-            before: Some(current.to_json(table)),
+            before: Some(before),
             after: None,
         },
     )

@@ -11,6 +11,7 @@ pub mod constraints;
 pub mod cursor;
 pub mod export;
 pub mod filter;
+pub mod foreign_keys;
 pub mod input;
 pub mod masking;
 pub mod names;

@@ -467,6 +467,7 @@ pub async fn create_many_in(
     for row in &rows {
         let (id, ext) = (row.head.id, &row.head.extended_properties);
         super::constraints::enforce(tx, table, &table.constraints, id, &row.values, ext, row.prefix).await?;
+        super::foreign_keys::enforce_child(tx, table, id, &row.values, row.prefix).await?;
     }
 
     let full: Vec<Value> = rows.iter().map(|r| render_new(table, r, &Actor::system())).collect();
@@ -717,6 +718,29 @@ pub async fn update_in(
     }
     write_values(tx, table, id, &old, &new, actor).await.map_err(|e| with_prefix(e, prefix))?;
     super::constraints::enforce(tx, table, &table.constraints, id, &new, &ext, prefix).await?;
+    super::foreign_keys::enforce_child(tx, table, id, &new, prefix).await?;
+    // ON UPDATE actions when this row's primary key changed and other rows reference it.
+    if !table.referenced_by.is_empty() {
+        if let Some(pk) = table
+            .constraints
+            .iter()
+            .find(|c| c.is_active && matches!(c.kind, super::constraints::Kind::PrimaryKey))
+        {
+            let old_key = super::constraints::key_of(pk, table, &old, &head.extended_properties);
+            let new_key = super::constraints::key_of(pk, table, &new, &ext);
+            if let Some(old_key) = old_key {
+                super::foreign_keys::on_parent_key_change(
+                    tx,
+                    table,
+                    &old_key,
+                    new_key.as_deref(),
+                    &new,
+                    actor,
+                )
+                .await?;
+            }
+        }
+    }
     let head = read_head(tx, table, id, false).await?.ok_or_else(|| row_not_found(table, id))?;
     let after = render_one(tx, table, &head, &Actor::system()).await?;
     record(
@@ -772,29 +796,57 @@ pub async fn delete_in(
             ),
         ));
     }
+    // Every row this delete removes, so foreign keys between them do not block it (NO ACTION semantics)
+    // and cascades stay cycle-safe.
+    let mut deleting: std::collections::HashSet<Uuid> = descendants.iter().copied().collect();
+    deleting.insert(id);
     // Deepest first, so no row is ever left pointing at a deleted parent.
     for row in descendants.iter().rev().chain(std::iter::once(&id)) {
-        let before = match read_head(tx, table, *row, false).await? {
-            Some(h) => render_one(tx, table, &h, &Actor::system()).await?,
-            None => continue,
-        };
-        let mut sql = tx.sql("DELETE FROM table_rows WHERE logical_table_id = ");
-        sql.bind(table.id).push(" AND id = ").bind(*row);
-        tx.execute(&sql).await?;
-        record(
-            tx,
-            actor,
-            Change {
-                workspace: table.workspace,
-                event_type: "RowDeleted",
-                aggregate_type: "row",
-                aggregate_id: *row,
-                data: json!({ "table_id": table.id, "table": table.name.as_str(), "row_id": row }),
-                before: Some(before),
-                after: None,
-            },
-        )
-        .await?;
+        super::foreign_keys::on_parent_delete(tx, table, *row, &mut deleting, actor)
+            .await
+            .map_err(|e| with_prefix(e, prefix))?;
+        delete_one(tx, table, *row, actor).await?;
     }
     Ok(())
+}
+
+/// Deletes one row (values and keys cascade) and records its event; referential actions are the caller's.
+pub(crate) async fn delete_one(tx: &mut Tx, table: &Table, row: Uuid, actor: &Actor) -> Result<()> {
+    let before = match read_head(tx, table, row, true).await? {
+        Some(h) => render_one(tx, table, &h, &Actor::system()).await?,
+        None => return Ok(()),
+    };
+    let mut children = tx.sql("SELECT COUNT(*) AS n FROM table_rows WHERE logical_table_id = ");
+    children.bind(table.id).push(" AND parent_row_id = ").bind(row);
+    let n = tx.fetch_optional(&children).await?.map(|r| r.i64("n")).transpose()?.unwrap_or(0);
+    if n > 0 {
+        let message = format!("row {row} of '{}' has {n} child rows in its hierarchy", table.name);
+        return Err(Error::invalid("id", ErrorCode::Hierarchy, message));
+    }
+    let mut sql = tx.sql("DELETE FROM table_rows WHERE logical_table_id = ");
+    sql.bind(table.id).push(" AND id = ").bind(row);
+    tx.execute(&sql).await?;
+    record(
+        tx,
+        actor,
+        Change {
+            workspace: table.workspace,
+            event_type: "RowDeleted",
+            aggregate_type: "row",
+            aggregate_id: row,
+            data: json!({ "table_id": table.id, "table": table.name.as_str(), "row_id": row }),
+            before: Some(before),
+            after: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The extended properties of one row.
+pub(crate) async fn current_ext(tx: &mut Tx, table: &Table, row: Uuid) -> Result<Value> {
+    Ok(read_head(tx, table, row, false)
+        .await?
+        .map(|h| h.extended_properties)
+        .unwrap_or(Value::Object(Map::new())))
 }

@@ -88,8 +88,12 @@ pub struct Table {
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
     pub columns: Vec<Column>,
-    /// Declared constraints (and the implicit ones behind unique columns).
+    /// Declared constraints (and the implicit ones behind unique columns); foreign keys separately.
     pub constraints: Vec<super::constraints::Constraint>,
+    /// Foreign keys of this table (it is the child).
+    pub foreign_keys: Vec<super::foreign_keys::ForeignKey>,
+    /// Foreign keys of any table referencing this one (it is the parent).
+    pub referenced_by: Vec<super::foreign_keys::ForeignKey>,
 }
 
 impl Table {
@@ -115,6 +119,7 @@ impl Table {
                 .iter()
                 .filter(|c| !c.is_implicit())
                 .map(|c| c.to_json(self))
+                .chain(self.foreign_keys.iter().map(|f| f.to_json(self)))
                 .collect::<Vec<_>>(),
             "created_at": super::types::format_timestamp(&self.created_at),
             "updated_at": self.updated_at.as_ref().map(super::types::format_timestamp),
@@ -148,6 +153,8 @@ pub async fn load_table(tx: &mut Tx, ws: WorkspaceId, name: &str) -> Result<Tabl
         updated_at: row.opt_timestamp("updated_at")?,
         columns: Vec::new(),
         constraints: Vec::new(),
+        foreign_keys: Vec::new(),
+        referenced_by: Vec::new(),
     };
     let mut sql = tx.sql(
         "SELECT d.id, d.column_name, d.data_type, d.default_value, d.masking_rule, d.description, \
@@ -160,6 +167,8 @@ pub async fn load_table(tx: &mut Tx, ws: WorkspaceId, name: &str) -> Result<Tabl
         table.columns.push(column_from_row(&row)?);
     }
     table.constraints = super::constraints::load(tx, &table).await?;
+    table.foreign_keys = super::foreign_keys::outgoing(tx, table.id).await?;
+    table.referenced_by = super::foreign_keys::incoming(tx, table.id).await?;
     Ok(table)
 }
 

@@ -180,13 +180,14 @@ impl Eav {
         let constraint = super::constraints::declare(&mut tx, &loaded, actor, body).await?;
         tx.commit().await?;
         self.invalidate_all(&loaded).await;
-        Ok(constraint.to_json(&loaded))
+        Ok(constraint)
     }
 
     pub async fn list_constraints(&self, table: &str) -> Result<Value> {
         let table = self.table(table).await?;
-        let items: Vec<Value> =
+        let mut items: Vec<Value> =
             table.constraints.iter().filter(|c| !c.is_implicit()).map(|c| c.to_json(&table)).collect();
+        items.extend(table.foreign_keys.iter().map(|f| f.to_json(&table)));
         Ok(json!({ "items": items, "next_cursor": null }))
     }
 
@@ -197,6 +198,7 @@ impl Eav {
             .iter()
             .find(|c| c.name == name && !c.is_implicit())
             .map(|c| c.to_json(&table))
+            .or_else(|| table.foreign_keys.iter().find(|f| f.name == name).map(|f| f.to_json(&table)))
             .ok_or_else(|| Error::NotFound(format!("table '{}' has no constraint '{name}'", table.name)))
     }
 
@@ -213,7 +215,7 @@ impl Eav {
         let constraint = super::constraints::set_active(&mut tx, &loaded, actor, name, body).await?;
         tx.commit().await?;
         self.invalidate_all(&loaded).await;
-        Ok(constraint.to_json(&loaded))
+        Ok(constraint)
     }
 
     pub async fn drop_constraint(&self, actor: &Actor, table: &str, name: &str) -> Result<()> {
