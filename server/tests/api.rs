@@ -425,6 +425,44 @@ tessera_core::conformance! {
         assert_problem(&call(&app, Method::GET, "/api/v1/tables/albums/constraints/ck_year", None).await, 404);
     }
 
+    async fn foreign_key_and_primary_key_violations(db: Database) {
+        let app = app(&db);
+        for (table, columns) in [("artists", vec!["artist_no"]), ("records", vec!["record_no", "artist_no"])] {
+            call(&app, Method::POST, "/api/v1/tables", Some(json!({"table_name": table}))).await;
+            for c in columns {
+                call(&app, Method::POST, &format!("/api/v1/tables/{table}/columns"), Some(json!({"column_name": c, "data_type": "Int"}))).await;
+            }
+        }
+        let pk = |table: &str, column: &str| json!({"constraint_name": format!("pk_{table}"), "constraint_type": "PRIMARY KEY", "columns": [column]});
+        assert_eq!(call(&app, Method::POST, "/api/v1/tables/artists/constraints", Some(pk("artists", "artist_no"))).await.status, StatusCode::CREATED);
+        assert_eq!(call(&app, Method::POST, "/api/v1/tables/records/constraints", Some(pk("records", "record_no"))).await.status, StatusCode::CREATED);
+        let partial = call(&app, Method::POST, "/api/v1/tables/records/constraints", Some(json!({"constraint_name": "fk_artist",
+            "constraint_type": "FOREIGN KEY", "columns": ["artist_no"], "referenced_table": "artists", "match_type": "PARTIAL"}))).await;
+        assert_problem(&partial, 422);
+        let missing = call(&app, Method::POST, "/api/v1/tables/records/constraints", Some(json!({"constraint_name": "fk_artist",
+            "constraint_type": "FOREIGN KEY", "columns": ["artist_no"], "referenced_table": "nope"}))).await;
+        assert_problem(&missing, 400);
+        let r = call(&app, Method::POST, "/api/v1/tables/records/constraints", Some(json!({"constraint_name": "fk_artist",
+            "constraint_type": "FOREIGN KEY", "columns": ["artist_no"], "referenced_table": "artists", "on_delete": "RESTRICT"}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["on_delete"], "RESTRICT");
+
+        let acdc = call(&app, Method::POST, "/api/v1/data/artists", Some(json!({"values": {"artist_no": 1}}))).await.body;
+        let orphan = call(&app, Method::POST, "/api/v1/data/records", Some(json!({"values": {"record_no": 1, "artist_no": 2}}))).await;
+        assert_problem(&orphan, 422);
+        assert_eq!(first_error(&orphan), ("values.artist_no".to_owned(), "foreign_key".to_owned()));
+        assert_eq!(orphan.body["violations"][0]["type"], "FOREIGN KEY");
+        assert_eq!(call(&app, Method::POST, "/api/v1/data/records", Some(json!({"values": {"record_no": 1, "artist_no": 1}}))).await.status, StatusCode::CREATED);
+        let dup = call(&app, Method::POST, "/api/v1/data/records", Some(json!({"values": {"record_no": 1, "artist_no": 1}}))).await;
+        assert_problem(&dup, 422);
+        assert_eq!(first_error(&dup).1, "primary_key");
+        let null_key = call(&app, Method::POST, "/api/v1/data/records", Some(json!({"values": {"artist_no": 1}}))).await;
+        assert_eq!(first_error(&null_key).1, "primary_key");
+        let blocked = call(&app, Method::DELETE, &format!("/api/v1/data/artists/{}", acdc["id"].as_str().unwrap()), None).await;
+        assert_problem(&blocked, 422);
+        assert_eq!(first_error(&blocked).1, "foreign_key");
+    }
+
     async fn concurrent_patches_over_http(db: Database) {
         let app = app(&db);
         albums(&app).await;
