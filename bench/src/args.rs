@@ -3,14 +3,16 @@
 use tessera_core::Backend;
 
 pub const USAGE: &str = "\
-usage: tessera-bench [--backend postgres|sqlite] [--rows N] [--runs R] [--keep]
+usage: tessera-bench [--backend postgres|sqlite] [--rows N] [--runs R] [--keep] [--constraints]
 
   --backend B  postgres (default) or sqlite. PostgreSQL comes from TESSERA_TEST_PG_URL
                (default postgres://postgres@127.0.0.1:5432; a role that may create databases)
   --rows N     rows to load (default 1000000 on postgres, 100000 on sqlite; at least 5000)
   --runs R     measured runs per number, median reported (default 7; one warm-up run comes first;
                the HTTP numbers use R x 10 requests)
-  --keep       keep the benchmark database afterwards (its URL is printed)";
+  --keep       keep the benchmark database afterwards (its URL is printed)
+  --constraints  only the constraint benchmark: batch inserts with a composite UNIQUE and a FOREIGN KEY
+               declared against the same inserts without constraints (R batches of 1,000 each)";
 
 /// Fewer rows leave the measured category without a second page.
 const MIN_ROWS: u64 = 5_000;
@@ -21,6 +23,7 @@ pub struct Args {
     pub rows: u64,
     pub runs: usize,
     pub keep: bool,
+    pub constraints: bool,
 }
 
 impl Args {
@@ -30,6 +33,7 @@ impl Args {
         let mut rows = None;
         let mut runs = 7;
         let mut keep = false;
+        let mut constraints = false;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -49,6 +53,7 @@ impl Args {
                 "--rows" => rows = Some(number(&flag, &value(&flag, inline, &mut args)?)?),
                 "--runs" => runs = number(&flag, &value(&flag, inline, &mut args)?)? as usize,
                 "--keep" => keep = true,
+                "--constraints" => constraints = true,
                 "-h" | "--help" => return Ok(None),
                 other => return Err(format!("unknown argument '{other}'")),
             }
@@ -63,7 +68,7 @@ impl Args {
         if runs == 0 {
             return Err("--runs: at least 1".to_owned());
         }
-        Ok(Some(Self { backend, rows, runs, keep }))
+        Ok(Some(Self { backend, rows, runs, keep, constraints }))
     }
 
     /// The command that reproduces this run, with every option spelled out.

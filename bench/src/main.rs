@@ -8,6 +8,7 @@
 
 mod args;
 mod compare;
+mod constraints;
 mod data;
 mod flat;
 mod http;
@@ -48,6 +49,14 @@ async fn main() -> BoxResult<()> {
     }
     eprintln!("creating a fresh {} database…", args.backend);
     let fresh = TestDatabase::migrated(args.backend).await;
+    if args.constraints {
+        let outcome = constraints::run(&args, &fresh.db).await;
+        if !args.keep {
+            fresh.remove().await;
+        }
+        println!("{}", outcome?);
+        return Ok(());
+    }
     let outcome = run(&args, &fresh.db).await;
     if args.keep {
         eprintln!("kept the database: {}", redact_url(&fresh.url));

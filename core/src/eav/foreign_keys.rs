@@ -287,6 +287,63 @@ pub async fn enforce_child(
     Ok(())
 }
 
+/// Like [`enforce_child`] for rows that were just inserted: one parent lookup (locked) and one reference
+/// insert per foreign key and chunk.
+pub async fn enforce_new(
+    tx: &mut Tx,
+    table: &Table,
+    rows: &[super::constraints::NewRowRef<'_>],
+) -> Result<()> {
+    for fk in table.foreign_keys.iter().filter(|f| f.is_active) {
+        let mut refs: Vec<(String, &super::constraints::NewRowRef<'_>)> = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (_, values, _, prefix) = row;
+            match reference(fk, table, values) {
+                Reference::None => {}
+                Reference::Partial => {
+                    let message = format!(
+                        "foreign key '{}' is MATCH FULL: either all or none of its columns may be NULL",
+                        fk.name
+                    );
+                    return Err(violation(fk, table, values, message, prefix));
+                }
+                Reference::Key(key) => refs.push((key, row)),
+            }
+        }
+        for chunk in refs.chunks(5_000) {
+            let keys: Vec<String> =
+                chunk.iter().map(|(k, _)| k.clone()).collect::<HashSet<_>>().into_iter().collect();
+            let mut find = tx.sql(
+                "SELECT k.normalized_key FROM constraint_keys k JOIN table_rows r ON r.id = k.row_id WHERE k.constraint_id = ",
+            );
+            find.bind(fk.parent_pk).push(" AND ");
+            find.push_in_texts("k.normalized_key", keys);
+            if tx.backend() == Backend::Postgres {
+                find.push(" FOR KEY SHARE OF r");
+            }
+            let found: HashSet<String> = tx
+                .fetch_all(&find)
+                .await?
+                .iter()
+                .map(|r| r.text("normalized_key"))
+                .collect::<Result<_, _>>()?;
+            if let Some((_, (_, values, _, prefix))) = chunk.iter().find(|(k, _)| !found.contains(k)) {
+                let message =
+                    format!("foreign key '{}': no row of '{}' has this key", fk.name, fk.parent_table_name);
+                return Err(violation(fk, table, values, message, prefix));
+            }
+            let mut remember =
+                tx.sql("INSERT INTO foreign_key_refs (constraint_id, row_id, normalized_key) VALUES ");
+            for (i, (key, (id, ..))) in chunk.iter().enumerate() {
+                remember.push(if i == 0 { "(" } else { ", (" });
+                remember.bind(fk.id).push(", ").bind(*id).push(", ").bind(key.as_str()).push(")");
+            }
+            tx.execute(&remember).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The rows referencing `key` through `fk`, except those already being deleted.
 async fn children(tx: &mut Tx, fk: &ForeignKey, key: &str, skip: &HashSet<Uuid>) -> Result<Vec<Uuid>> {
     let mut sql = tx.sql("SELECT row_id FROM foreign_key_refs WHERE constraint_id = ");

@@ -464,11 +464,12 @@ pub async fn create_many_in(
 
     insert_heads(tx, table, &rows).await?;
     insert_values(tx, table, &rows, actor).await?;
-    for row in &rows {
-        let (id, ext) = (row.head.id, &row.head.extended_properties);
-        super::constraints::enforce(tx, table, &table.constraints, id, &row.values, ext, row.prefix).await?;
-        super::foreign_keys::enforce_child(tx, table, id, &row.values, row.prefix).await?;
-    }
+    let refs: Vec<super::constraints::NewRowRef<'_>> = rows
+        .iter()
+        .map(|r| (r.head.id, r.values.as_slice(), &r.head.extended_properties, r.prefix))
+        .collect();
+    super::constraints::enforce_new(tx, table, &refs).await?;
+    super::foreign_keys::enforce_new(tx, table, &refs).await?;
 
     let full: Vec<Value> = rows.iter().map(|r| render_new(table, r, &Actor::system())).collect();
     let changes: Vec<Change<'_>> = rows
