@@ -440,3 +440,50 @@ tessera_core::conformance! {
         }
     }
 }
+
+tessera_core::conformance! {
+    async fn cascades_stay_consistent_under_concurrent_edits(db: Database) {
+        let eav = eav(&db);
+        keyed_table(&eav, "authors", "author_no", &[]).await;
+        keyed_table(&eav, "books", "book_no", &[("author_no", "Int", Value::Null), ("edition", "Int", Value::Null)]).await;
+        fk(&eav, "books", "fk_author", json!(["author_no"]), "authors", "CASCADE", "CASCADE").await.unwrap();
+        for round in 0..10i64 {
+            let author = add(&eav, "authors", json!({"author_no": round})).await.unwrap();
+            let mut books = Vec::new();
+            for b in 0..5 {
+                books.push(add(&eav, "books", json!({"book_no": round * 100 + b, "author_no": round})).await.unwrap());
+            }
+            let mut tasks = Vec::new();
+            let e = eav.clone();
+            tasks.push(tokio::spawn(async move {
+                e.delete_row(&Actor::system(), "authors", id_of(&author), None, false).await.map(|_| ())
+            }));
+            for book in &books {
+                let (e, id) = (eav.clone(), id_of(book));
+                tasks.push(tokio::spawn(async move {
+                    e.update_row(&Actor::system(), "books", id, &json!({"version": 1, "values": {"edition": 2}}), None, UpdateMode::Merge)
+                        .await
+                        .map(|_| ())
+                }));
+            }
+            let mut delete_ok = false;
+            for (i, task) in tasks.into_iter().enumerate() {
+                let outcome = task.await.unwrap();
+                if i == 0 {
+                    delete_ok = outcome.is_ok();
+                    assert!(delete_ok, "round {round}: the cascading delete failed: {outcome:?}");
+                } else if let Err(e) = outcome {
+                    // An edit may lose the race: the book is gone (404) — never an inconsistent state.
+                    assert!(matches!(e, Error::NotFound(_)), "round {round}: unexpected {e:?}");
+                }
+            }
+            assert!(delete_ok);
+            let q = tessera_core::eav::query::Query::from_json(
+                &json!({"filter": {"field": "author_no", "op": "eq", "value": round}, "include_total": "exact"}),
+                eav.limits(),
+            )
+            .unwrap();
+            assert_eq!(eav.query(&Actor::system(), "books", &q).await.unwrap()["total"], 0, "round {round}: books survived their author");
+        }
+    }
+}

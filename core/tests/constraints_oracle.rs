@@ -604,8 +604,10 @@ async fn differential(db: Database, scenarios: Vec<Scenario>) {
 
 // --- Scenarios (tables are suffixed with the variant, so one database holds them all) ---------------------------
 
-/// `parents_v(parent_no)` ← `kids_v(kid_no, parent_no DEFAULT 0)`; parent 0 is the SET DEFAULT target. The seeds
-/// start with parents 0, 1, 2; kids 1 and 2 → 1, kid 3 → NULL, kid 4 → 0 (the default); kid 5 → 9 (refused).
+/// `parents_v(parent_no)` ← `kids_v(kid_no, parent_ref DEFAULT 0)`; parent 0 is the SET DEFAULT target (the
+/// referencing column has its own name: in Tessera a default belongs to the workspace-wide column definition).
+/// The seeds start with parents 0, 1, 2; kids 1 and 2 → 1, kid 3 → NULL, kid 4 → 0 (the default); kid 5 → 9
+/// (refused).
 fn parent_kid(
     name: String,
     v: usize,
@@ -616,7 +618,7 @@ fn parent_kid(
 ) -> Scenario {
     let tables = vec![
         tbl(format!("parents_{v}"), 1, "parent_no 0,1,2,3,5"),
-        tbl(format!("kids_{v}"), 1, "kid_no 1,2,3,4,5,6; parent_no 0,1,2,3,5,9,- default=0"),
+        tbl(format!("kids_{v}"), 1, "kid_no 1,2,3,4,5,6; parent_ref 0,1,2,3,5,9,- default=0"),
     ];
     let seeds = format!("I0 0; I0 1; I0 2; I1 1,1; I1 2,1; I1 3,-; I1 4,0; I1 5,9; {more}");
     scenario(name, tables, vec![fk(1, &[1], 0, on_delete, on_update, full)], &seeds)

@@ -247,7 +247,30 @@ pub async fn enforce_child(
     values: &[Option<Typed>],
     prefix: &str,
 ) -> Result<()> {
+    enforce_child_change(tx, table, row, None, values, prefix).await
+}
+
+/// Like [`enforce_child`], skipping foreign keys whose columns did not change from `old` (as SQL does: an
+/// update that leaves the key alone neither re-checks nor locks the parent — which also keeps unrelated edits
+/// of children from deadlocking with a cascading delete of their parent).
+pub async fn enforce_child_change(
+    tx: &mut Tx,
+    table: &Table,
+    row: Uuid,
+    old: Option<&[Option<Typed>]>,
+    values: &[Option<Typed>],
+    prefix: &str,
+) -> Result<()> {
     for fk in table.foreign_keys.iter().filter(|f| f.is_active) {
+        if let Some(old) = old {
+            let same = fk.columns.iter().all(|id| {
+                let i = table.columns.iter().position(|c| c.definition_id == *id);
+                i.map(|i| old.get(i) == values.get(i)).unwrap_or(true)
+            });
+            if same {
+                continue;
+            }
+        }
         let mut forget = tx.sql("DELETE FROM foreign_key_refs WHERE constraint_id = ");
         forget.bind(fk.id).push(" AND row_id = ").bind(row);
         match reference(fk, table, values) {

@@ -719,7 +719,7 @@ pub async fn update_in(
     }
     write_values(tx, table, id, &old, &new, actor).await.map_err(|e| with_prefix(e, prefix))?;
     super::constraints::enforce(tx, table, &table.constraints, id, &new, &ext, prefix).await?;
-    super::foreign_keys::enforce_child(tx, table, id, &new, prefix).await?;
+    super::foreign_keys::enforce_child_change(tx, table, id, Some(&old), &new, prefix).await?;
     // ON UPDATE actions when this row's primary key changed and other rows reference it.
     if !table.referenced_by.is_empty() {
         if let Some(pk) = table
