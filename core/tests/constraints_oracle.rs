@@ -74,35 +74,13 @@ fn tbl(name: String, pk: usize, spec: &'static str) -> Tbl {
 /// A constraint besides each table's primary key (tables and columns are indexes).
 #[derive(Debug, Clone)]
 enum Decl {
-    /// `cols` of `child` reference the primary key of `parent`.
-    Fk {
-        child: usize,
-        cols: Vec<usize>,
-        parent: usize,
-        on_delete: &'static str,
-        on_update: &'static str,
-        full: bool,
-    },
-    /// Case-insensitive UNIQUE (oracle: a unique index on `lower(col)`).
-    UniqueCi {
-        table: usize,
-        col: usize,
-    },
-    Check {
-        table: usize,
-        expr: &'static str,
-    },
-}
-
-fn fk(
-    child: usize,
-    cols: &[usize],
-    parent: usize,
-    on_delete: &'static str,
-    on_update: &'static str,
-    full: bool,
-) -> Decl {
-    Decl::Fk { child, cols: cols.to_vec(), parent, on_delete, on_update, full }
+    /// `Fk(child, columns, parent, on_delete, on_update, match_full)`: `columns` of `child` reference the
+    /// primary key of `parent`.
+    Fk(usize, Vec<usize>, usize, &'static str, &'static str, bool),
+    /// `UniqueCi(table, column)`: a case-insensitive UNIQUE (oracle: a unique index on `lower(column)`).
+    UniqueCi(usize, usize),
+    /// `Check(table, expression)`.
+    Check(usize, &'static str),
 }
 
 /// One write; `key` holds the primary-key values of the targeted row.
@@ -208,8 +186,7 @@ fn random_ops(sc: &Scenario) -> Vec<Op> {
 
 fn constraint_name(sc: &Scenario, k: usize) -> String {
     let table = match &sc.decls[k] {
-        Decl::Fk { child, .. } => *child,
-        Decl::UniqueCi { table, .. } | Decl::Check { table, .. } => *table,
+        Decl::Fk(table, ..) | Decl::UniqueCi(table, _) | Decl::Check(table, _) => *table,
     };
     format!("c{k}_{}", sc.tables[table].name)
 }
@@ -280,7 +257,7 @@ async fn setup_tessera(eav: &Eav, sc: &Scenario) {
     for (k, decl) in sc.decls.iter().enumerate() {
         let name = constraint_name(sc, k);
         let (table, body) = match decl {
-            Decl::Fk { child, cols, parent, on_delete, on_update, full } => {
+            Decl::Fk(child, cols, parent, on_delete, on_update, full) => {
                 let t = &sc.tables[*child];
                 let match_type = if *full { "FULL" } else { "SIMPLE" };
                 let body = json!({"constraint_name": name, "constraint_type": "FOREIGN KEY",
@@ -288,14 +265,14 @@ async fn setup_tessera(eav: &Eav, sc: &Scenario) {
                     "on_delete": on_delete, "on_update": on_update, "match_type": match_type});
                 (t, body)
             }
-            Decl::UniqueCi { table, col } => {
+            Decl::UniqueCi(table, col) => {
                 let t = &sc.tables[*table];
                 let column = t.cols[*col].name;
                 let body = json!({"constraint_name": name, "constraint_type": "UNIQUE",
                     "columns": [column], "case_sensitive": false});
                 (t, body)
             }
-            Decl::Check { table, expr } => {
+            Decl::Check(table, expr) => {
                 let t = &sc.tables[*table];
                 (t, json!({"constraint_name": name, "constraint_type": "CHECK", "check_expression": expr}))
             }
@@ -405,7 +382,7 @@ async fn setup_oracle(pool: &PgPool, sc: &Scenario) {
     for (k, decl) in sc.decls.iter().enumerate() {
         let name = q(&constraint_name(sc, k));
         let sql = match decl {
-            Decl::Fk { child, cols, parent, on_delete, on_update, full } => {
+            Decl::Fk(child, cols, parent, on_delete, on_update, full) => {
                 let (c, p) = (&sc.tables[*child], &sc.tables[*parent]);
                 let match_type = if *full { "FULL" } else { "SIMPLE" };
                 format!(
@@ -417,11 +394,11 @@ async fn setup_oracle(pool: &PgPool, sc: &Scenario) {
                     q_list(p, &p.pk)
                 )
             }
-            Decl::UniqueCi { table, col } => {
+            Decl::UniqueCi(table, col) => {
                 let t = &sc.tables[*table];
                 format!("CREATE UNIQUE INDEX {name} ON {} (lower({}))", q(&t.name), q(t.cols[*col].name))
             }
-            Decl::Check { table, expr } => {
+            Decl::Check(table, expr) => {
                 format!("ALTER TABLE {} ADD CONSTRAINT {name} CHECK ({expr})", q(&sc.tables[*table].name))
             }
         };
@@ -621,11 +598,11 @@ fn parent_kid(
         tbl(format!("kids_{v}"), 1, "kid_no 1,2,3,4,5,6; parent_ref 0,1,2,3,5,9,- default=0"),
     ];
     let seeds = format!("I0 0; I0 1; I0 2; I1 1,1; I1 2,1; I1 3,-; I1 4,0; I1 5,9; {more}");
-    scenario(name, tables, vec![fk(1, &[1], 0, on_delete, on_update, full)], &seeds)
+    scenario(name, tables, vec![Decl::Fk(1, vec![1], 0, on_delete, on_update, full)], &seeds)
 }
 
 /// 1. Every ON DELETE action × MATCH SIMPLE / FULL on a one-column key: delete a referenced parent, then the
-/// default parent itself (SET DEFAULT cannot rescue its kids), move a kid, delete the rest and a missing key.
+///    default parent itself (SET DEFAULT cannot rescue its kids), move a kid, delete the rest and a missing key.
 fn on_delete_scenarios() -> Vec<Scenario> {
     let mut out = Vec::new();
     for (i, action) in ACTIONS.into_iter().enumerate() {
@@ -639,7 +616,7 @@ fn on_delete_scenarios() -> Vec<Scenario> {
 }
 
 /// 2. Every ON UPDATE action: renumber a referenced parent, keep a key unchanged, renumber the default parent,
-/// move a kid, renumber again.
+///    move a kid, renumber again.
 fn on_update_scenarios() -> Vec<Scenario> {
     let more = "U0 1 0=5; U0 2 0=2; U0 0 0=3; U1 4 1=5; U0 5 0=1";
     let each = ACTIONS.into_iter().enumerate();
@@ -648,7 +625,7 @@ fn on_update_scenarios() -> Vec<Scenario> {
 }
 
 /// 3. A two-column key `rooms_v(building, room)` ← `meetings_v(meeting_no, building, room)`, MATCH SIMPLE and
-/// FULL, with rows holding one NULL component (and a missing building beside a NULL room).
+///    FULL, with rows holding one NULL component (and a missing building beside a NULL room).
 fn composite_scenarios() -> Vec<Scenario> {
     let actions = [("CASCADE", "CASCADE"), ("SET NULL", "SET NULL"), ("RESTRICT", "NO ACTION")];
     let mut out = Vec::new();
@@ -664,15 +641,20 @@ fn composite_scenarios() -> Vec<Scenario> {
             let seeds =
                 "I0 1,1; I0 1,2; I0 2,1; I1 1,1,1; I1 2,1,-; I1 3,-,-; I1 4,9,-; I1 5,1,2; I1 6,2,2; \
                 I1 7,2,1; U0 1,1 1=3; D0 1,2; U1 3 1=2; U1 3 2=1; U1 7 2=-; D0 2,1";
-            out.push(scenario(name, tables, vec![fk(1, &[1, 2], 0, on_delete, on_update, full)], seeds));
+            out.push(scenario(
+                name,
+                tables,
+                vec![Decl::Fk(1, vec![1, 2], 0, on_delete, on_update, full)],
+                seeds,
+            ));
         }
     }
     out
 }
 
 /// 4. A three-level chain `customers_v` ← `orders_v` ← `lines_v`: all CASCADE, RESTRICT at the bottom, SET NULL
-/// at the top; and a chain whose middle key contains the customer, so renumbering a customer changes the orders'
-/// keys, which must cascade on to the lines.
+///    at the top; and a chain whose middle key contains the customer, so renumbering a customer changes the orders'
+///    keys, which must cascade on to the lines.
 fn chain_scenarios() -> Vec<Scenario> {
     let variants = [
         ("all CASCADE", ("CASCADE", "CASCADE"), ("CASCADE", "CASCADE")),
@@ -686,7 +668,10 @@ fn chain_scenarios() -> Vec<Scenario> {
             tbl(format!("orders_{v}"), 1, "order_no 10,11,20,21; customer_no 1,2,3,-"),
             tbl(format!("lines_{v}"), 1, "line_no 100,101,102,103,104; order_no 10,11,20,21,-"),
         ];
-        let decls = vec![fk(1, &[1], 0, top.0, top.1, false), fk(2, &[1], 1, bottom.0, bottom.1, false)];
+        let decls = vec![
+            Decl::Fk(1, vec![1], 0, top.0, top.1, false),
+            Decl::Fk(2, vec![1], 1, bottom.0, bottom.1, false),
+        ];
         let seeds = "I0 1; I0 2; I1 10,1; I1 11,1; I1 20,2; I2 100,10; I2 101,10; I2 102,11; I2 103,20; \
             I2 104,-; D0 1; U0 2 0=3; U1 20 0=21; D1 20; D0 3";
         out.push(scenario(format!("chain: {label}"), tables, decls, seeds));
@@ -697,8 +682,10 @@ fn chain_scenarios() -> Vec<Scenario> {
         tbl(format!("orders_{v}"), 2, "customer_no 1,2,3; order_no 10,11"),
         tbl(format!("lines_{v}"), 1, "line_no 100,101,102,103,104; customer_no 1,2,3,-; order_no 10,11,-"),
     ];
-    let decls =
-        vec![fk(1, &[0], 0, "CASCADE", "CASCADE", false), fk(2, &[1, 2], 1, "CASCADE", "CASCADE", false)];
+    let decls = vec![
+        Decl::Fk(1, vec![0], 0, "CASCADE", "CASCADE", false),
+        Decl::Fk(2, vec![1, 2], 1, "CASCADE", "CASCADE", false),
+    ];
     let seeds = "I0 1; I0 2; I1 1,10; I1 1,11; I1 2,10; I2 100,1,10; I2 101,1,11; I2 102,2,10; I2 103,-,10; \
         U0 1 0=3; U1 2,10 1=11; D0 3";
     out.push(scenario("chain: key carried down two levels".to_owned(), tables, decls, seeds));
@@ -706,8 +693,8 @@ fn chain_scenarios() -> Vec<Scenario> {
 }
 
 /// 5. A self-reference `employees_v.manager_no` → `employees_v.emp_no`, SET NULL and CASCADE: delete the
-/// manager (2) of a manager (3 manages 4), renumber a manager, renumber then delete a row managing itself, then
-/// make a cycle 8 ↔ 9 and delete one of them.
+///    manager (2) of a manager (3 manages 4), renumber a manager, renumber then delete a row managing itself, then
+///    make a cycle 8 ↔ 9 and delete one of them.
 fn self_reference_scenarios() -> Vec<Scenario> {
     let mut out = Vec::new();
     for (v, action) in ["SET NULL", "CASCADE"].into_iter().enumerate() {
@@ -720,7 +707,7 @@ fn self_reference_scenarios() -> Vec<Scenario> {
             "I0 1,-; I0 2,1; I0 3,2; I0 4,3; I0 5,5; I0 6,9; I0 7,1; D0 2; U0 1 0=8; U0 5 0=6; D0 6; \
             I0 9,8; U0 8 1=9; D0 8";
         let name = format!("self-reference ON DELETE/UPDATE {action}");
-        out.push(scenario(name, tables, vec![fk(0, &[1], 0, action, action, false)], seeds));
+        out.push(scenario(name, tables, vec![Decl::Fk(0, vec![1], 0, action, action, false)], seeds));
     }
     out
 }
@@ -735,19 +722,14 @@ fn case_insensitive_unique_scenario() -> Vec<Scenario> {
     let seeds =
         "I0 1,ann@x.io; I0 2,ANN@x.io; I0 3,-; I0 4,-; U0 3 1=Ann@X.io; U0 1 1=Ann@X.io; I0 5,bob@x.io; \
         U0 5 0=6; D0 1; I0 2,ANN@X.IO";
-    vec![scenario(
-        "case-insensitive UNIQUE".to_owned(),
-        tables,
-        vec![Decl::UniqueCi { table: 0, col: 1 }],
-        seeds,
-    )]
+    vec![scenario("case-insensitive UNIQUE".to_owned(), tables, vec![Decl::UniqueCi(0, 1)], seeds)]
 }
 
 /// 7. A CHECK over nullable columns: it passes unless FALSE (`NULL AND FALSE` is FALSE).
 fn check_scenario() -> Vec<Scenario> {
     let tables =
         vec![tbl("items".to_owned(), 1, "item_no 1,2,3,4,5,6; qty -1,0,1,5,-; price 0,999,1000,5000,-")];
-    let check = Decl::Check { table: 0, expr: "qty > 0 AND (price IS NULL OR price < 1000)" };
+    let check = Decl::Check(0, "qty > 0 AND (price IS NULL OR price < 1000)");
     let seeds = "I0 1,1,-; I0 2,-,-; I0 3,-,2000; I0 4,0,-; I0 5,5,999; U0 5 2=1000; U0 2 1=-1; U0 2 2=5000; U0 1 2=-";
     vec![scenario("CHECK with NULLs".to_owned(), tables, vec![check], seeds)]
 }

@@ -434,6 +434,12 @@ pub async fn on_parent_delete(
                 for kid in kids {
                     set_reference(tx, &child, fk, kid, fk.on_delete, None, actor).await?;
                 }
+                // SET DEFAULT onto the very key being deleted leaves the children referencing it: rejected,
+                // as in PostgreSQL.
+                let still = children(tx, fk, &key, deleting).await?;
+                if !still.is_empty() {
+                    return Err(referenced(fk, still.len(), child.name.as_str()));
+                }
             }
         }
     }
@@ -518,6 +524,7 @@ async fn set_reference(
     actor: &Actor,
 ) -> Result<()> {
     let mut values = super::rows::current_values(tx, child, row).await?;
+    let old_values = values.clone();
     for (i, id) in fk.columns.iter().enumerate() {
         let Some(index) = child.columns.iter().position(|c| c.definition_id == *id) else { continue };
         let new = match action {
@@ -537,6 +544,18 @@ async fn set_reference(
     let prefix = format!("rows[{row}]");
     super::constraints::enforce(tx, child, &child.constraints, row, &values, &ext, &prefix).await?;
     enforce_child(tx, child, row, &values, &prefix).await?;
+    // The rewritten columns may be part of the child's own primary key: its children follow (ON UPDATE).
+    if !child.referenced_by.is_empty() {
+        if let Some(pk) = child.constraints.iter().find(|c| c.is_active && matches!(c.kind, Kind::PrimaryKey))
+        {
+            let old_key = super::constraints::key_of(pk, child, &old_values, &ext);
+            let new_key = super::constraints::key_of(pk, child, &values, &ext);
+            if let Some(old_key) = old_key {
+                Box::pin(on_parent_key_change(tx, child, &old_key, new_key.as_deref(), &values, actor))
+                    .await?;
+            }
+        }
+    }
     record(
         tx,
         actor,
