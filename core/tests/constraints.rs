@@ -422,7 +422,7 @@ tessera_core::conformance! {
         keyed_table(&eav, "parents", "parent_no", &[]).await;
         keyed_table(&eav, "kids", "kid_no", &[("parent_no", "Int", Value::Null)]).await;
         fk(&eav, "kids", "fk_parent", json!(["parent_no"]), "parents", "NO ACTION", "NO ACTION").await.unwrap();
-        for round in 0..20i64 {
+        for round in 0..50i64 {
             let parent = add(&eav, "parents", json!({"parent_no": round})).await.unwrap();
             let (e1, e2) = (eav.clone(), eav.clone());
             let delete = tokio::spawn(async move { e1.delete_row(&Actor::system(), "parents", id_of(&parent), None, false).await });
