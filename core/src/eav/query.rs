@@ -570,6 +570,49 @@ pub async fn run(
         }
     };
 
+    let mut sql = Sql::new(backend, "SELECT ");
+    sql.push(HEAD_COLUMNS);
+    let mut keys = Vec::with_capacity(query.sort.len());
+    let mut joins = String::new();
+    for (i, key) in query.sort.iter().enumerate() {
+        let field = format!("sort[{i}].field");
+        let (expr, kind) = match &key.field {
+            FieldRef::Promoted(p) => {
+                let (e, k) = promoted(*p);
+                (e.to_owned(), k)
+            }
+            FieldRef::Ext(path) => (ext_expr(&mut sql, path, "text"), Kind::Ext),
+            FieldRef::Column(name) => {
+                let column = table.column(name).ok_or_else(|| {
+                    Error::bad_request(
+                        &field,
+                        ErrorCode::UnknownField,
+                        format!("table '{}' has no column '{name}'", table.name),
+                    )
+                })?;
+                let c = sql.arg(column.definition_id);
+                let alias = format!("s{i}");
+                joins.push_str(&format!(
+                    " LEFT JOIN column_values {alias} ON {alias}.logical_table_id = r.logical_table_id \
+                     AND {alias}.row_id = r.id AND {alias}.column_definition_id = {c}"
+                ));
+                (value_expr(&alias, column, backend), kind_of(column.data_type))
+            }
+        };
+        // Promoted integers are INTEGER (int4) on PostgreSQL; keys are read back as BIGINT.
+        if kind == Kind::Int {
+            sql.push(&format!(", CAST({expr} AS BIGINT) AS k{i}"));
+        } else {
+            sql.push(&format!(", {expr} AS k{i}"));
+        }
+        keys.push(ResolvedKey { expr, kind, direction: key.direction, nulls: key.nulls });
+    }
+    sql.push(" FROM table_rows r").push(&joins).push(" WHERE r.logical_table_id = ").bind(table.id);
+
+    if let Some(filter) = &query.filter {
+        let clause = filter_sql(&mut sql, table, filter, "filter")?;
+        sql.push(" AND ").push(&clause);
+    }
     let scope = format!(
         "{}|{}|{}|{}",
         table.id,
@@ -577,47 +620,26 @@ pub async fn run(
         canonical_sort(&query.sort),
         query.filter.as_ref().map(|f| f.to_json().to_string()).unwrap_or_default()
     );
-    let cursor = match &query.cursor {
-        Some(token) => {
-            let cursor = cursors.decode(token, &scope)?;
-            if cursor.values.len() != query.sort.len() {
-                return Err(invalid_cursor());
-            }
-            Some(cursor)
+    if let Some(token) = &query.cursor {
+        let cursor = cursors.decode(token, &scope)?;
+        if cursor.values.len() != keys.len() {
+            return Err(invalid_cursor());
         }
-        None => None,
-    };
-
-    // One sort key on a column, no offset: read the rows that have a value and those that do not as two
-    // ordered scans (in NULLS order), so PostgreSQL can walk the value index and stop after a page instead
-    // of sorting every matching row. Otherwise one general query.
-    let single_column_sort = query.offset.is_none()
-        && matches!(query.sort.as_slice(), [SortKey { field: FieldRef::Column(_), .. }]);
-    let mut rows = Vec::new();
-    let mut keys = Vec::new();
-    if single_column_sort {
-        let nulls_first = query.sort.first().is_some_and(|k| k.nulls == Nulls::First);
-        let order = if nulls_first { [Phase::Null, Phase::NonNull] } else { [Phase::NonNull, Phase::Null] };
-        let cursor_in_nulls = cursor.as_ref().is_some_and(|c| c.values.first().is_some_and(Value::is_null));
-        let first = match &cursor {
-            Some(_) if cursor_in_nulls != (order[0] == Phase::Null) => 1,
-            _ => 0,
-        };
-        for (i, phase) in order.iter().enumerate().skip(first) {
-            let wanted = query.limit + 1 - rows.len() as i64;
-            if wanted <= 0 {
-                break;
-            }
-            let cursor = if i == first { cursor.as_ref() } else { None };
-            let (sql, resolved) = page_sql(backend, table, query, *phase, cursor, wanted)?;
-            rows.extend(tx.fetch_all(&sql).await?);
-            keys = resolved;
-        }
-    } else {
-        let (sql, resolved) = page_sql(backend, table, query, Phase::All, cursor.as_ref(), query.limit + 1)?;
-        rows = tx.fetch_all(&sql).await?;
-        keys = resolved;
+        let clause = keyset_sql(&mut sql, &keys, &cursor)?;
+        sql.push(" AND ").push(&clause);
     }
+    sql.push(" ORDER BY ");
+    for key in &keys {
+        let dir = if key.direction == Direction::Asc { "ASC" } else { "DESC" };
+        let nulls = if key.nulls == Nulls::First { "FIRST" } else { "LAST" };
+        sql.push(&format!("{} {dir} NULLS {nulls}, ", key.expr));
+    }
+    sql.push("r.id ASC LIMIT ").bind(query.limit + 1);
+    if let Some(offset) = query.offset {
+        sql.push(" OFFSET ").bind(offset);
+    }
+
+    let rows = tx.fetch_all(&sql).await?;
     let has_more = rows.len() as i64 > query.limit;
     let mut heads = Vec::with_capacity(rows.len());
     let mut last_keys = None;
@@ -645,92 +667,6 @@ pub async fn run(
         },
     };
     Ok(Page { items, next_cursor, total, total_is_estimate })
-}
-
-/// Which rows a page query reads, for a single sort column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Every row (general query).
-    All,
-    /// Only rows with a value in the sort column (an inner join, walkable in index order).
-    NonNull,
-    /// Only rows without a value in the sort column (ordered by id).
-    Null,
-}
-
-/// The SQL of one page query: the rows of `table` matching the filter, after `cursor`, in sort order.
-fn page_sql(
-    backend: Backend,
-    table: &Table,
-    query: &Query,
-    phase: Phase,
-    cursor: Option<&Cursor>,
-    limit: i64,
-) -> Result<(Sql, Vec<ResolvedKey>)> {
-    let mut sql = Sql::new(backend, "SELECT ");
-    sql.push(HEAD_COLUMNS);
-    let mut keys = Vec::with_capacity(query.sort.len());
-    let mut joins = String::new();
-    for (i, key) in query.sort.iter().enumerate() {
-        let field = format!("sort[{i}].field");
-        let (expr, kind) = match &key.field {
-            FieldRef::Promoted(p) => {
-                let (e, k) = promoted(*p);
-                (e.to_owned(), k)
-            }
-            FieldRef::Ext(path) => (ext_expr(&mut sql, path, "text"), Kind::Ext),
-            FieldRef::Column(name) => {
-                let column = table.column(name).ok_or_else(|| {
-                    Error::bad_request(
-                        &field,
-                        ErrorCode::UnknownField,
-                        format!("table '{}' has no column '{name}'", table.name),
-                    )
-                })?;
-                let c = sql.arg(column.definition_id);
-                let alias = format!("s{i}");
-                let join = if i == 0 && phase == Phase::NonNull { "JOIN" } else { "LEFT JOIN" };
-                joins.push_str(&format!(
-                    " {join} column_values {alias} ON {alias}.logical_table_id = r.logical_table_id \
-                     AND {alias}.row_id = r.id AND {alias}.column_definition_id = {c}"
-                ));
-                (value_expr(&alias, column, backend), kind_of(column.data_type))
-            }
-        };
-        // Promoted integers are INTEGER (int4) on PostgreSQL; keys are read back as BIGINT.
-        if kind == Kind::Int {
-            sql.push(&format!(", CAST({expr} AS BIGINT) AS k{i}"));
-        } else {
-            sql.push(&format!(", {expr} AS k{i}"));
-        }
-        keys.push(ResolvedKey { expr, kind, direction: key.direction, nulls: key.nulls });
-    }
-    sql.push(" FROM table_rows r").push(&joins).push(" WHERE r.logical_table_id = ").bind(table.id);
-    if phase == Phase::Null {
-        sql.push(" AND s0.row_id IS NULL");
-    }
-    if let Some(filter) = &query.filter {
-        let clause = filter_sql(&mut sql, table, filter, "filter")?;
-        sql.push(" AND ").push(&clause);
-    }
-    if let Some(cursor) = cursor {
-        let clause = keyset_sql(&mut sql, &keys, cursor)?;
-        sql.push(" AND ").push(&clause);
-    }
-    sql.push(" ORDER BY ");
-    for key in &keys {
-        if phase == Phase::Null {
-            break;
-        }
-        let dir = if key.direction == Direction::Asc { "ASC" } else { "DESC" };
-        let nulls = if key.nulls == Nulls::First { "FIRST" } else { "LAST" };
-        sql.push(&format!("{} {dir} NULLS {nulls}, ", key.expr));
-    }
-    sql.push("r.id ASC LIMIT ").bind(limit);
-    if let (Phase::All, Some(offset)) = (phase, query.offset) {
-        sql.push(" OFFSET ").bind(offset);
-    }
-    Ok((sql, keys))
 }
 
 /// Counts matching rows, exactly or (PostgreSQL) from the planner's estimate.
