@@ -323,15 +323,7 @@ pub async fn enforce(
                     ));
                 }
                 if !set_key(tx, c.id, row, key.as_deref()).await? {
-                    let code = if is_pk { ErrorCode::PrimaryKey } else { ErrorCode::Unique };
-                    let shown = display_values(c, table, values, ext);
-                    let message = format!(
-                        "{} '{}' already holds {}",
-                        if is_pk { "primary key" } else { "unique constraint" },
-                        c.name,
-                        Value::Array(shown.clone())
-                    );
-                    return Err(violation(c, table, shown, code, message, prefix));
+                    return Err(key_taken(c, table, values, ext, prefix));
                 }
             }
         }
@@ -404,18 +396,21 @@ pub async fn enforce_new(tx: &mut Tx, table: &Table, rows: &[NewRowRef<'_>]) -> 
                 .collect::<Result<_, _>>()?;
             if let Some((_, (_, values, ext, prefix))) = chunk.iter().find(|(key, _)| !inserted.contains(key))
             {
-                let shown = display_values(c, table, values, ext);
-                let message = format!(
-                    "{} '{}' already holds {}",
-                    if is_pk { "primary key" } else { "unique constraint" },
-                    c.name,
-                    Value::Array(shown.clone())
-                );
-                return Err(violation(c, table, shown, code, message, prefix));
+                return Err(key_taken(c, table, values, ext, prefix));
             }
         }
     }
     Ok(())
+}
+
+/// The violation of a PRIMARY KEY / UNIQUE constraint whose key another row holds.
+fn key_taken(c: &Constraint, table: &Table, values: &[Option<Typed>], ext: &Value, prefix: &str) -> Error {
+    let is_pk = matches!(c.kind, Kind::PrimaryKey);
+    let code = if is_pk { ErrorCode::PrimaryKey } else { ErrorCode::Unique };
+    let shown = display_values(c, table, values, ext);
+    let what = if is_pk { "primary key" } else { "unique constraint" };
+    let message = format!("{what} '{}' already holds {}", c.name, Value::Array(shown.clone()));
+    violation(c, table, shown, code, message, prefix)
 }
 
 /// Replaces the key of `row` under constraint `id`; false when another row holds `key`.

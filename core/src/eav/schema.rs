@@ -157,7 +157,7 @@ pub async fn load_table(tx: &mut Tx, ws: WorkspaceId, name: &str) -> Result<Tabl
         referenced_by: Vec::new(),
     };
     let mut sql = tx.sql(
-        "SELECT d.id, d.column_name, d.data_type, d.default_value, d.masking_rule, d.description, \
+        "SELECT d.id, d.column_name, d.data_type, d.default_value, d.masking_rule, d.description, d.version, \
          p.display_order, p.is_mandatory, p.is_value_unique, p.validation_rule_type, p.validation_parameters \
          FROM table_column_properties p JOIN column_definitions d ON d.id = p.column_definition_id \
          WHERE p.logical_table_id = ",
@@ -177,32 +177,18 @@ fn corrupt(what: String) -> Error {
 }
 
 fn column_from_row(row: &DbRow) -> Result<Column> {
-    let name_text = row.text("column_name")?;
-    let data_type: DataType = row
-        .text("data_type")?
-        .parse()
-        .map_err(|_| corrupt(format!("column {name_text}: unknown data type")))?;
-    let default_value = match row.opt_text("default_value")? {
-        Some(text) => {
-            let json: Value =
-                serde_json::from_str(&text).map_err(|_| corrupt(format!("column {name_text}: default")))?;
-            parse_value(data_type, &json).map_err(|_| corrupt(format!("column {name_text}: default")))?
-        }
-        None => None,
-    };
-    let masking = MaskingRule::parse_opt(row.opt_text("masking_rule")?.as_deref())
-        .map_err(|_| corrupt(format!("column {name_text}: masking rule")))?;
+    let definition = definition_from_row(row)?;
     let rule_type = row.opt_text("validation_rule_type")?;
     let params = rule_type.as_ref().map(|_| row.json("validation_parameters").unwrap_or(Value::Null));
-    let rule = parse_rule(rule_type.as_deref(), params.as_ref(), data_type)
-        .map_err(|_| corrupt(format!("column {name_text}: validation rule")))?;
+    let rule = parse_rule(rule_type.as_deref(), params.as_ref(), definition.data_type)
+        .map_err(|_| corrupt(format!("column {}: validation rule", definition.name)))?;
     Ok(Column {
-        definition_id: row.uuid("id")?,
-        name: ColumnName::parse(&name_text, "column_name").map_err(|e| Error::BadRequest(vec![e]))?,
-        data_type,
-        default_value,
-        masking,
-        description: row.opt_text("description")?,
+        definition_id: definition.id,
+        name: definition.name,
+        data_type: definition.data_type,
+        default_value: definition.default_value,
+        masking: definition.masking,
+        description: definition.description,
         display_order: row.i32("display_order")?,
         is_mandatory: row.bool("is_mandatory")?,
         is_value_unique: row.bool("is_value_unique")?,
