@@ -312,15 +312,7 @@ pub async fn enforce(
                 let key = key_of(c, table, values, ext);
                 let is_pk = matches!(c.kind, Kind::PrimaryKey);
                 if key.is_none() && is_pk {
-                    let message = format!("primary key '{}' may not contain NULL", c.name);
-                    return Err(violation(
-                        c,
-                        table,
-                        display_values(c, table, values, ext),
-                        ErrorCode::PrimaryKey,
-                        message,
-                        prefix,
-                    ));
+                    return Err(null_in_primary_key(c, table, values, ext, prefix));
                 }
                 if !set_key(tx, c.id, row, key.as_deref()).await? {
                     return Err(key_taken(c, table, values, ext, prefix));
@@ -352,17 +344,7 @@ pub async fn enforce_new(tx: &mut Tx, table: &Table, rows: &[NewRowRef<'_>]) -> 
         for row in rows {
             let (_, values, ext, prefix) = row;
             match key_of(c, table, values, ext) {
-                None if is_pk => {
-                    let message = format!("primary key '{}' may not contain NULL", c.name);
-                    return Err(violation(
-                        c,
-                        table,
-                        display_values(c, table, values, ext),
-                        code,
-                        message,
-                        prefix,
-                    ));
-                }
+                None if is_pk => return Err(null_in_primary_key(c, table, values, ext, prefix)),
                 None => {}
                 Some(key) => {
                     if !seen.insert(key.clone()) {
@@ -401,6 +383,18 @@ pub async fn enforce_new(tx: &mut Tx, table: &Table, rows: &[NewRowRef<'_>]) -> 
         }
     }
     Ok(())
+}
+
+/// The violation of a PRIMARY KEY with a NULL component (a primary key implies NOT NULL).
+fn null_in_primary_key(
+    c: &Constraint,
+    table: &Table,
+    values: &[Option<Typed>],
+    ext: &Value,
+    prefix: &str,
+) -> Error {
+    let message = format!("primary key '{}' may not contain NULL", c.name);
+    violation(c, table, display_values(c, table, values, ext), ErrorCode::PrimaryKey, message, prefix)
 }
 
 /// The violation of a PRIMARY KEY / UNIQUE constraint whose key another row holds.

@@ -383,11 +383,12 @@ async fn parent_key(tx: &mut Tx, pk: Uuid, row: Uuid) -> Result<Option<String>> 
     Ok(tx.fetch_optional(&sql).await?.map(|r| r.text("normalized_key")).transpose()?)
 }
 
-fn referenced(fk: &ForeignKey, count: usize, child: &str) -> Error {
+/// A parent row that may not go (or change its key) because children reference it under `action`.
+fn referenced(fk: &ForeignKey, action: Action, count: usize, child: &str) -> Error {
     let message = format!(
         "{count} row(s) of '{child}' still reference this row through foreign key '{}' ({})",
         fk.name,
-        fk.on_delete.as_str()
+        action.as_str()
     );
     Error::Violation {
         errors: vec![FieldError::new("id", ErrorCode::ForeignKey, message.clone())],
@@ -420,7 +421,7 @@ pub async fn on_parent_delete(
         let child = load_child(tx, table, fk.child_table).await?;
         match fk.on_delete {
             Action::NoAction | Action::Restrict => {
-                return Err(referenced(fk, kids.len(), child.name.as_str()))
+                return Err(referenced(fk, fk.on_delete, kids.len(), child.name.as_str()))
             }
             Action::Cascade => {
                 for kid in kids {
@@ -438,7 +439,7 @@ pub async fn on_parent_delete(
                 // as in PostgreSQL.
                 let still = children(tx, fk, &key, deleting).await?;
                 if !still.is_empty() {
-                    return Err(referenced(fk, still.len(), child.name.as_str()));
+                    return Err(referenced(fk, fk.on_delete, still.len(), child.name.as_str()));
                 }
             }
         }
@@ -466,7 +467,7 @@ pub async fn on_parent_key_change(
         let child = load_child(tx, table, fk.child_table).await?;
         match fk.on_update {
             Action::NoAction | Action::Restrict => {
-                return Err(referenced(fk, kids.len(), child.name.as_str()))
+                return Err(referenced(fk, fk.on_update, kids.len(), child.name.as_str()))
             }
             action => {
                 let parent_values: Vec<Option<Typed>> = fk
