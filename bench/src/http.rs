@@ -24,11 +24,20 @@ pub async fn measure(
 ) -> BoxResult<HttpNumbers> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    // Requests carry an Owner's access token (JWT verification and the session check are part of the cost).
+    let owner = tessera_core::auth::users::NewUser {
+        username: format!("bench-{}", Uuid::now_v7().simple()),
+        password: Some("correct horse battery staple 42".into()),
+        ..Default::default()
+    };
+    let system = tessera_core::events::Actor::system();
+    services.auth().create_owner(&system, &owner).await?;
+    let login = services.auth().login(&system, &owner.username, "correct horse battery staple 42").await?;
     let app = tessera_server::router::build(services.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
     });
-    let numbers = run(addr, ids, next_index, requests).await;
+    let numbers = run(addr, ids, next_index, requests, &login.access_token).await;
     server.abort();
     numbers
 }
@@ -38,9 +47,12 @@ async fn run(
     ids: &[Uuid],
     next_index: &mut u64,
     requests: usize,
+    access_token: &str,
 ) -> BoxResult<HttpNumbers> {
     // No proxy: a proxy from the environment must not sit between the client and loopback.
-    let client = reqwest::Client::builder().no_proxy().build()?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {access_token}").parse()?);
+    let client = reqwest::Client::builder().no_proxy().default_headers(headers).build()?;
     let base = format!("http://{addr}/api/v1/data/{TABLE}");
 
     let query_url = format!("{base}/query");

@@ -76,7 +76,12 @@ async fn main() -> BoxResult<()> {
 }
 
 async fn run(args: &Args, db: &Database) -> BoxResult<Report> {
-    let services = tessera_core::testing::services(db.clone());
+    // No rate limits: the benchmark is one client hammering loopback on purpose.
+    let services = tessera_core::testing::services_with(
+        db.clone(),
+        tessera_core::Cache::memory(),
+        &[("TESSERA_RATE_LIMIT_IP_PER_MIN", "0"), ("TESSERA_RATE_LIMIT_USER_PER_MIN", "0")],
+    );
     let eav = services.eav();
     let actor = Actor::system();
     let flat = Flat::new(db.clone());

@@ -91,6 +91,70 @@ impl Default for Limits {
     }
 }
 
+/// Authentication and security settings (spec §5, §11). Every one is configurable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// `TESSERA_ARGON2_MEMORY_KIB`, `TESSERA_ARGON2_ITERATIONS`, `TESSERA_ARGON2_PARALLELISM`: argon2id cost
+    /// (defaults 19456 KiB, 2, 1). Changing them rehashes passwords at the next sign-in.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// `TESSERA_ARGON2_CONCURRENCY`: password hashes computed at once (default 2: the blocking pool bound).
+    pub argon2_concurrency: usize,
+    /// `TESSERA_ACCESS_TOKEN_TTL_SECS`: lifetime of JWT access tokens (default 900).
+    pub access_token_ttl: Duration,
+    /// `TESSERA_REFRESH_TOKEN_TTL_SECS`: lifetime of refresh tokens and sessions (default 7 days).
+    pub refresh_token_ttl: Duration,
+    /// `TESSERA_SIGNING_KEY_ROTATION_SECS`: a new signing key after this long (default 30 days).
+    pub signing_key_rotation: Duration,
+    /// `TESSERA_LOCKOUT_THRESHOLD`: consecutive failures that lock an account (default 5).
+    pub lockout_threshold: u32,
+    /// `TESSERA_LOCKOUT_SECS`: first lock duration, doubled per further lock (default 900), capped by
+    /// `TESSERA_LOCKOUT_MAX_SECS` (default 86400).
+    pub lockout_base: Duration,
+    pub lockout_max: Duration,
+    /// `TESSERA_RATE_LIMIT_IP_PER_MIN` (default 1200), `TESSERA_RATE_LIMIT_USER_PER_MIN` (6000),
+    /// `TESSERA_RATE_LIMIT_LOGIN_PER_MIN` (10 sign-in attempts per IP). 0 disables a limit.
+    pub rate_limit_ip_per_min: u64,
+    pub rate_limit_user_per_min: u64,
+    pub rate_limit_login_per_min: u64,
+    /// `TESSERA_SMTP_URL`: e.g. `smtps://user:pass@mail.example.com`. Without it mail is written as `.eml`
+    /// files to `<data_dir>/mail` (the development mailer).
+    pub smtp_url: Option<Secret>,
+    /// `TESSERA_MAIL_FROM`: sender of password-reset mail (default `Tessera <tessera@localhost>`).
+    pub mail_from: String,
+    /// `TESSERA_ADMIN_USER`, `TESSERA_ADMIN_PASSWORD`, `TESSERA_ADMIN_EMAIL`: create the Owner at start when
+    /// no user exists (scripted deployments).
+    pub admin_user: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub admin_email: Option<String>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            argon2_concurrency: 2,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(7 * 24 * 3600),
+            signing_key_rotation: Duration::from_secs(30 * 24 * 3600),
+            lockout_threshold: 5,
+            lockout_base: Duration::from_secs(15 * 60),
+            lockout_max: Duration::from_secs(24 * 3600),
+            rate_limit_ip_per_min: 1200,
+            rate_limit_user_per_min: 6000,
+            rate_limit_login_per_min: 10,
+            smtp_url: None,
+            mail_from: "Tessera <tessera@localhost>".into(),
+            admin_user: None,
+            admin_password: None,
+            admin_email: None,
+        }
+    }
+}
+
 /// The whole configuration of a Tessera server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -115,6 +179,7 @@ pub struct Config {
     /// `TESSERA_SITE_ROOT`: the folder holding `pkg/` (wasm, JS, CSS) built by `scripts/build.sh`.
     pub site_root: PathBuf,
     pub limits: Limits,
+    pub auth: AuthSettings,
 }
 
 /// Keys accepted in the configuration file.
@@ -139,6 +204,21 @@ struct FileConfig {
     default_page_size: Option<u64>,
     max_page_size: Option<u64>,
     max_batch_operations: Option<u64>,
+    argon2_memory_kib: Option<u64>,
+    argon2_iterations: Option<u64>,
+    argon2_parallelism: Option<u64>,
+    argon2_concurrency: Option<u64>,
+    access_token_ttl_secs: Option<u64>,
+    refresh_token_ttl_secs: Option<u64>,
+    signing_key_rotation_secs: Option<u64>,
+    lockout_threshold: Option<u64>,
+    lockout_secs: Option<u64>,
+    lockout_max_secs: Option<u64>,
+    rate_limit_ip_per_min: Option<u64>,
+    rate_limit_user_per_min: Option<u64>,
+    rate_limit_login_per_min: Option<u64>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 /// Looks a setting up: environment first, then the file.
@@ -298,6 +378,8 @@ impl Config {
             ));
         }
 
+        let auth = load_auth(&src)?;
+
         Ok(Self {
             addr,
             data_dir,
@@ -310,6 +392,7 @@ impl Config {
             secret_key,
             site_root,
             limits,
+            auth,
         })
     }
 
@@ -320,6 +403,88 @@ impl Config {
             None => format!("sqlite:{}", self.data_dir.join("tessera.db").display()),
         }
     }
+}
+
+fn load_auth(src: &Source<'_>) -> Result<AuthSettings, ConfigError> {
+    let d = AuthSettings::default();
+    let secs = |n: u64| Duration::from_secs(n);
+    let u32_of = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    let auth = AuthSettings {
+        argon2_memory_kib: src
+            .number("TESSERA_ARGON2_MEMORY_KIB", |f| f.argon2_memory_kib, 8, 4 * 1024 * 1024)?
+            .map_or(d.argon2_memory_kib, u32_of),
+        argon2_iterations: src
+            .number("TESSERA_ARGON2_ITERATIONS", |f| f.argon2_iterations, 1, 100)?
+            .map_or(d.argon2_iterations, u32_of),
+        argon2_parallelism: src
+            .number("TESSERA_ARGON2_PARALLELISM", |f| f.argon2_parallelism, 1, 64)?
+            .map_or(d.argon2_parallelism, u32_of),
+        argon2_concurrency: src
+            .number("TESSERA_ARGON2_CONCURRENCY", |f| f.argon2_concurrency, 1, 1024)?
+            .map_or(d.argon2_concurrency, to_usize),
+        access_token_ttl: src
+            .number("TESSERA_ACCESS_TOKEN_TTL_SECS", |f| f.access_token_ttl_secs, 10, 24 * 3600)?
+            .map_or(d.access_token_ttl, secs),
+        refresh_token_ttl: src
+            .number("TESSERA_REFRESH_TOKEN_TTL_SECS", |f| f.refresh_token_ttl_secs, 60, 365 * 24 * 3600)?
+            .map_or(d.refresh_token_ttl, secs),
+        signing_key_rotation: src
+            .number(
+                "TESSERA_SIGNING_KEY_ROTATION_SECS",
+                |f| f.signing_key_rotation_secs,
+                60,
+                3650 * 24 * 3600,
+            )?
+            .map_or(d.signing_key_rotation, secs),
+        lockout_threshold: src
+            .number("TESSERA_LOCKOUT_THRESHOLD", |f| f.lockout_threshold, 1, 1000)?
+            .map_or(d.lockout_threshold, u32_of),
+        lockout_base: src
+            .number("TESSERA_LOCKOUT_SECS", |f| f.lockout_secs, 1, 7 * 24 * 3600)?
+            .map_or(d.lockout_base, secs),
+        lockout_max: src
+            .number("TESSERA_LOCKOUT_MAX_SECS", |f| f.lockout_max_secs, 1, 365 * 24 * 3600)?
+            .map_or(d.lockout_max, secs),
+        rate_limit_ip_per_min: src
+            .number("TESSERA_RATE_LIMIT_IP_PER_MIN", |f| f.rate_limit_ip_per_min, 0, u64::from(u32::MAX))?
+            .unwrap_or(d.rate_limit_ip_per_min),
+        rate_limit_user_per_min: src
+            .number("TESSERA_RATE_LIMIT_USER_PER_MIN", |f| f.rate_limit_user_per_min, 0, u64::from(u32::MAX))?
+            .unwrap_or(d.rate_limit_user_per_min),
+        rate_limit_login_per_min: src
+            .number(
+                "TESSERA_RATE_LIMIT_LOGIN_PER_MIN",
+                |f| f.rate_limit_login_per_min,
+                0,
+                u64::from(u32::MAX),
+            )?
+            .unwrap_or(d.rate_limit_login_per_min),
+        smtp_url: src.text("TESSERA_SMTP_URL", |f| f.smtp_url.clone()).map(Secret::new),
+        mail_from: src.text("TESSERA_MAIL_FROM", |f| f.mail_from.clone()).unwrap_or(d.mail_from),
+        // Bootstrap credentials come from the environment only (never from a file that is easy to commit).
+        admin_user: (src.env)("TESSERA_ADMIN_USER").filter(|v| !v.trim().is_empty()),
+        admin_password: (src.env)("TESSERA_ADMIN_PASSWORD").filter(|v| !v.is_empty()).map(Secret::new),
+        admin_email: (src.env)("TESSERA_ADMIN_EMAIL").filter(|v| !v.trim().is_empty()),
+    };
+    if auth.lockout_base > auth.lockout_max {
+        return Err(ConfigError::new("TESSERA_LOCKOUT_SECS", "must not exceed TESSERA_LOCKOUT_MAX_SECS"));
+    }
+    if auth.admin_user.is_some() != auth.admin_password.is_some() {
+        return Err(ConfigError::new(
+            "TESSERA_ADMIN_USER",
+            "TESSERA_ADMIN_USER and TESSERA_ADMIN_PASSWORD must be set together",
+        ));
+    }
+    if let Some(url) = &auth.smtp_url {
+        let text = url.expose();
+        if !(text.starts_with("smtp://") || text.starts_with("smtps://")) {
+            return Err(ConfigError::new(
+                "TESSERA_SMTP_URL",
+                "unsupported scheme (expected smtp:// or smtps://)",
+            ));
+        }
+    }
+    Ok(auth)
 }
 
 fn to_usize(n: u64) -> usize {

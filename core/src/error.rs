@@ -86,6 +86,15 @@ pub enum Error {
     /// 409: a schema object (table, column definition, constraint, role) with that name already exists.
     #[error("{0}")]
     Duplicate(String),
+    /// 401: no valid credentials (missing, expired or revoked token, wrong username or password).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// 403: authenticated, but the permission named in the message is missing (or the account is disabled).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 429: rate limited or account locked; retry after this long.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: std::time::Duration },
     /// 500: storage failed; the cause is logged, never sent to clients.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -105,7 +114,18 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+impl From<crate::cache::CacheError> for Error {
+    fn from(e: crate::cache::CacheError) -> Self {
+        Error::Store(StoreError::Internal(e.to_string()))
+    }
+}
+
 impl Error {
+    /// A 500 whose cause is logged, never sent (crypto failures, a broken blocking pool, a mail server).
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Error::Store(StoreError::Internal(cause.to_string()))
+    }
+
     pub fn bad_request(field: impl Into<String>, code: ErrorCode, message: impl Into<String>) -> Self {
         Error::BadRequest(vec![FieldError::new(field, code, message)])
     }

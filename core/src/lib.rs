@@ -3,6 +3,7 @@
 //! Nothing here knows about HTTP, Leptos or Tauri: the server and the Leptos server functions are thin
 //! adapters over what this crate exposes.
 
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod eav;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{Auth, AuthSetupError};
 use crate::cache::{default_prefix, Cache, CacheError, CacheHealth};
 use crate::config::{Config, Secret};
 use crate::eav::cursor::CursorCodec;
@@ -24,6 +25,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    Auth(#[from] AuthSetupError),
 }
 
 /// Everything a request needs: configuration, database, cache. Cheap to clone.
@@ -34,6 +37,7 @@ pub struct Services {
     pub cache: Cache,
     secret_key: Secret,
     cursors: Arc<CursorCodec>,
+    auth: Auth,
 }
 
 /// What the home page shows about the running system (read from the database).
@@ -85,13 +89,25 @@ impl Services {
             }
             None => Cache::memory(),
         };
-        Ok(Self::from_parts(config, db, cache, secret_key))
+        Self::from_parts(config, db, cache, secret_key)
     }
 
     /// Builds services from parts that are already open (tests, the desktop shell).
-    pub fn from_parts(config: Config, db: Database, cache: Cache, secret_key: Secret) -> Self {
+    pub fn from_parts(
+        config: Config,
+        db: Database,
+        cache: Cache,
+        secret_key: Secret,
+    ) -> Result<Self, StartupError> {
         let cursors = Arc::new(CursorCodec::new(secret_key.expose().as_bytes()));
-        Self { config: Arc::new(config), db, cache, secret_key, cursors }
+        let config = Arc::new(config);
+        let auth = Auth::new(config.clone(), db.clone(), cache.clone(), &secret_key)?;
+        Ok(Self { config, db, cache, secret_key, cursors, auth })
+    }
+
+    /// Authentication, sessions and authorization.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
     }
 
     /// The EAV services of the default workspace (workspaces arrive with the tenancy capability).

@@ -121,11 +121,17 @@ pub fn services(db: Database) -> crate::Services {
 
 /// Services over `db` and `cache`, with configuration overrides given as environment variables.
 pub fn services_with(db: Database, cache: crate::Cache, env: &[(&str, &str)]) -> crate::Services {
-    let vars: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    // Cheap password hashing unless a test asks otherwise (argon2's defaults cost ~19 MiB per hash).
+    let mut vars: Vec<(String, String)> = vec![
+        ("TESSERA_ARGON2_MEMORY_KIB".into(), "64".into()),
+        ("TESSERA_ARGON2_ITERATIONS".into(), "1".into()),
+    ];
+    vars.retain(|(k, _)| !env.iter().any(|(name, _)| name == k));
+    vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config =
         crate::Config::load(None, &move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
             .unwrap();
-    crate::Services::from_parts(config, db, cache, crate::config::Secret::new("t".repeat(64)))
+    crate::Services::from_parts(config, db, cache, crate::config::Secret::new("t".repeat(64))).unwrap()
 }
 
 /// Runs `test` against a fresh migrated database on `backend`, removing the database afterwards even when

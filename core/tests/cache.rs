@@ -73,3 +73,19 @@ fn the_default_prefix_is_stable_and_depends_on_the_database() {
     assert_ne!(a, tessera_core::cache::default_prefix("postgres://db/b"));
     assert!(a.starts_with("tessera:") && a.ends_with(':'));
 }
+
+#[tokio::test]
+async fn hits_count_within_a_window_and_restart_after_it() {
+    for cache in both_caches().await {
+        let kind = cache.kind();
+        let window = Duration::from_millis(300);
+        let (first, left) = cache.hit("rl", window).await.unwrap();
+        assert_eq!(first, 1, "{kind}");
+        assert!(left <= window && left > Duration::ZERO, "{kind}: {left:?}");
+        assert_eq!(cache.hit("rl", window).await.unwrap().0, 2, "{kind}");
+        assert_eq!(cache.hit("rl", window).await.unwrap().0, 3, "{kind}");
+        assert_eq!(cache.hit("other", window).await.unwrap().0, 1, "{kind}: windows are per key");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(cache.hit("rl", window).await.unwrap().0, 1, "{kind}: a new window starts at 1");
+    }
+}

@@ -1,4 +1,4 @@
-//! Command line: `tessera serve` (default), `tessera migrate`, `tessera health`.
+//! Command line: `tessera serve` (default), `tessera migrate`, `tessera health`, `tessera admin create`.
 
 use std::path::PathBuf;
 
@@ -23,6 +23,26 @@ enum Command {
     Migrate,
     /// Ask a running server on TESSERA_ADDR whether it is ready (exit 0) or not (exit 1).
     Health,
+    /// Administration from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a user holding the Owner role. The password is read from TESSERA_ADMIN_PASSWORD or, when that
+    /// is not set, from the first line of standard input (never from the command line, where `ps` shows it).
+    Create {
+        /// Lower-case username: letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
 }
 
 /// Anything that stops a command, shown as one line.
@@ -40,6 +60,8 @@ pub enum CliError {
     Serve(String),
     #[error("not ready: {0}")]
     NotReady(String),
+    #[error("{0}")]
+    Admin(String),
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -58,5 +80,39 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Health => crate::health::probe(config.addr).await,
+        Command::Admin { command: AdminCommand::Create { username, email, display_name } } => {
+            let password = match &config.auth.admin_password {
+                Some(password) => password.expose().to_owned(),
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map_err(|e| CliError::Admin(format!("stdin: {e}")))?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let services = Services::start(config).await?;
+            let new = tessera_core::auth::users::NewUser {
+                username,
+                email,
+                display_name,
+                password: Some(password),
+            };
+            let created = services.auth().create_owner(&tessera_core::events::Actor::system(), &new).await;
+            services.db.close().await;
+            let user = created.map_err(|e| CliError::Admin(admin_error(&e)))?;
+            println!("created Owner '{}' ({})", user.username, user.id);
+            Ok(())
+        }
+    }
+}
+
+/// One line naming every field problem (the CLI has no problem JSON).
+fn admin_error(error: &tessera_core::Error) -> String {
+    match error {
+        tessera_core::Error::Validation(errors) | tessera_core::Error::BadRequest(errors) => {
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
     }
 }

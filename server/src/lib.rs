@@ -6,5 +6,6 @@ pub mod api;
 pub mod cli;
 pub mod health;
 pub mod router;
+pub mod security;
 pub mod serve;
 pub mod telemetry;

@@ -1,11 +1,14 @@
 //! The axum router: health, `/api/v1`, static assets, Leptos SSR + server functions; request ids and
 //! request logging around all of it.
 
+use axum::extract::State;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::http::{HeaderName, Request};
+use axum::http::{header, HeaderName, HeaderValue, Request};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use leptos::prelude::{provide_context, LeptosOptions};
+use leptos::prelude::{provide_context, use_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tessera_app::{shell, App, OUTPUT_NAME};
 use tessera_core::Services;
@@ -61,6 +64,7 @@ pub fn build(services: Services) -> Router {
     Router::new()
         .route("/health/live", get(crate::health::live))
         .route("/health/ready", get(crate::health::ready))
+        .route("/.well-known/jwks.json", get(jwks))
         .nest("/api/v1", crate::api::router(config.limits.max_batch_body_bytes))
         .nest("/api/docs", crate::api::docs_router(&config.site_root))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_gzip())
@@ -69,7 +73,17 @@ pub fn build(services: Services) -> Router {
             routes,
             {
                 let services = services.clone();
-                move || provide_context(services.clone())
+                move || {
+                    provide_context(services.clone());
+                    // The hydration script carries this response's nonce; the CSP names it.
+                    if let (Some(nonce), Some(response)) =
+                        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+                    {
+                        if let Ok(value) = HeaderValue::from_str(&crate::security::page_csp(&nonce)) {
+                            response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+                        }
+                    }
+                }
             },
             {
                 let leptos = leptos.clone();
@@ -78,6 +92,9 @@ pub fn build(services: Services) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(config.limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(services.clone(), crate::security::origin_check))
+        .layer(middleware::from_fn_with_state(services.clone(), crate::security::rate_limit))
+        .layer(middleware::from_fn_with_state(services.clone(), crate::security::headers))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeUuidV7))
@@ -102,4 +119,12 @@ pub fn build(services: Services) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone())),
         )
         .with_state(state)
+}
+
+/// `GET /.well-known/jwks.json`: the public keys that verify access tokens (current and recent ones).
+async fn jwks(State(services): State<Services>) -> Response {
+    match services.auth().keys().jwks().await {
+        Ok(keys) => ([(header::CACHE_CONTROL, "public, max-age=300")], axum::Json(keys)).into_response(),
+        Err(e) => crate::api::Problem::from(e).into_response(),
+    }
 }

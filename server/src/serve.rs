@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use tessera_core::auth::users::Bootstrap;
 use tessera_core::{Config, Services};
 use tokio::net::TcpListener;
 
@@ -14,6 +15,32 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
 
     // Migrations and the cache connection finish before the port opens.
     let services = Services::start(config).await?;
+    // The first Owner exists (or a setup token is printed) before the port opens.
+    match services.auth().bootstrap().await.map_err(|e| CliError::Admin(format!("bootstrap: {e}")))? {
+        Bootstrap::Ready => {}
+        Bootstrap::OwnerCreated(username) => {
+            tracing::info!(username = %username, "created the Owner from TESSERA_ADMIN_USER");
+        }
+        Bootstrap::SetupToken(token) => {
+            // Printed, never logged: logs are shipped elsewhere; the console is the operator's.
+            println!("No user exists yet. Finish setup at {public_url}/setup with this one-time token (valid 24 h):");
+            println!("    {token}");
+        }
+    }
+    // Signing keys: create the first one now and rotate on schedule.
+    let keys = services.auth().keys().clone();
+    if let Err(e) = keys.rotate_if_due().await {
+        tracing::warn!(error = %e, "signing key rotation failed; retrying hourly");
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = keys.rotate_if_due().await {
+                tracing::warn!(error = %e, "signing key rotation failed");
+            }
+        }
+    });
     let app = crate::router::build(services.clone());
 
     let listener = TcpListener::bind(addr)

@@ -3,19 +3,45 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
+use tessera_core::auth::users::NewUser;
+use tessera_core::events::Actor;
 use tessera_core::{Cache, Database};
 use tower::ServiceExt;
 
-fn app(db: &Database) -> Router {
+/// The router, with every request signed in as an Owner (unless the request names its own credentials).
+async fn app(db: &Database) -> Router {
     let services = tessera_core::testing::services_with(
         db.clone(),
         Cache::memory(),
-        &[("TESSERA_MAX_BODY_BYTES", "65536"), ("TESSERA_MAX_BATCH_OPERATIONS", "50")],
+        &[
+            ("TESSERA_MAX_BODY_BYTES", "65536"),
+            ("TESSERA_MAX_BATCH_OPERATIONS", "50"),
+            ("TESSERA_RATE_LIMIT_IP_PER_MIN", "0"),
+        ],
     );
-    tessera_server::router::build(services)
+    let auth = services.auth();
+    let owner = NewUser {
+        username: "owner".into(),
+        password: Some("correct horse battery staple 42".into()),
+        ..NewUser::default()
+    };
+    auth.create_owner(&Actor::system(), &owner).await.unwrap();
+    let login = auth.login(&Actor::system(), "owner", "correct horse battery staple 42").await.unwrap();
+    let bearer = HeaderValue::from_str(&format!("Bearer {}", login.access_token)).unwrap();
+    tessera_server::router::build(services).layer(axum::middleware::map_request(
+        move |mut request: Request<Body>| {
+            let bearer = bearer.clone();
+            async move {
+                if !request.headers().contains_key(header::AUTHORIZATION) {
+                    request.headers_mut().insert(header::AUTHORIZATION, bearer);
+                }
+                request
+            }
+        },
+    ))
 }
 
 struct Reply {
@@ -87,7 +113,7 @@ async fn create_album(app: &Router, title: &str, year: i64) -> Value {
 
 tessera_core::conformance! {
     async fn schema_endpoints(db: Database) {
-        let app = app(&db);
+        let app = app(&db).await;
         let r = call(&app, Method::POST, "/api/v1/tables", Some(json!({"table_name": "albums", "description": "LPs"}))).await;
         assert_eq!(r.status, StatusCode::CREATED);
         assert_eq!(r.headers[header::LOCATION], "/api/v1/tables/albums");
@@ -146,7 +172,7 @@ tessera_core::conformance! {
     }
 
     async fn row_endpoints(db: Database) {
-        let app = app(&db);
+        let app = app(&db).await;
         albums(&app).await;
         let r = call(&app, Method::POST, "/api/v1/data/albums",
             Some(json!({"values": {"title": "Let There Be Rock", "year": 1977, "price": 12.5}, "extended_properties": {"label": "Atlantic"}}))).await;
@@ -193,7 +219,7 @@ tessera_core::conformance! {
     }
 
     async fn list_and_query_endpoints(db: Database) {
-        let app = app(&db);
+        let app = app(&db).await;
         albums(&app).await;
         for (title, year) in [("Back in Black", 1980), ("Highway to Hell", 1979), ("Powerage", 1978), ("High Voltage", 1976)] {
             create_album(&app, title, year).await;
@@ -222,7 +248,7 @@ tessera_core::conformance! {
     }
 
     async fn hierarchy_endpoints(db: Database) {
-        let app = app(&db);
+        let app = app(&db).await;
         call(&app, Method::POST, "/api/v1/tables", Some(json!({"table_name": "org", "is_hierarchical": true}))).await;
         let root = call(&app, Method::POST, "/api/v1/data/org", Some(json!({"display_value": "CEO"}))).await.body;
         let root_id = root["id"].as_str().unwrap();
@@ -250,7 +276,7 @@ tessera_core::conformance! {
     }
 
     async fn bad_input_is_problem_json(db: Database) {
-        let app = app(&db);
+        let app = app(&db).await;
         albums(&app).await;
         let album = create_album(&app, "Powerage", 1978).await;
         let id = album["id"].as_str().unwrap();
@@ -306,7 +332,7 @@ tessera_core::conformance! {
     }
 
     async fn batch_endpoint(db: Database) {
-        let app = app(&db);
+        let app = app(&db).await;
         albums(&app).await;
         let r = call(&app, Method::POST, "/api/v1/data/albums/batch", Some(json!({"operations": [
             {"op": "create", "values": {"title": "One"}},
@@ -343,7 +369,7 @@ tessera_core::conformance! {
     }
 
     async fn export_endpoint_streams_every_row(db: Database) {
-        let app = app(&db);
+        let app = app(&db).await;
         albums(&app).await;
         // 1,230 rows: more than one export page (1,000).
         for chunk in 0..41 {
@@ -382,7 +408,7 @@ tessera_core::conformance! {
     }
 
     async fn constraint_endpoints(db: Database) {
-        let app = app(&db);
+        let app = app(&db).await;
         albums(&app).await;
         let r = call(&app, Method::POST, "/api/v1/tables/albums/constraints", Some(json!({
             "constraint_name": "uq_title", "constraint_type": "UNIQUE", "columns": ["title"], "case_sensitive": false}))).await;
@@ -426,7 +452,7 @@ tessera_core::conformance! {
     }
 
     async fn foreign_key_and_primary_key_violations(db: Database) {
-        let app = app(&db);
+        let app = app(&db).await;
         for (table, columns) in [("artists", vec!["artist_no"]), ("records", vec!["record_no", "artist_no"])] {
             call(&app, Method::POST, "/api/v1/tables", Some(json!({"table_name": table}))).await;
             for c in columns {
@@ -464,7 +490,7 @@ tessera_core::conformance! {
     }
 
     async fn concurrent_patches_over_http(db: Database) {
-        let app = app(&db);
+        let app = app(&db).await;
         albums(&app).await;
         let album = create_album(&app, "Powerage", 1978).await;
         let id = album["id"].as_str().unwrap().to_owned();
@@ -495,7 +521,7 @@ tessera_core::conformance! {
 #[tokio::test]
 async fn openapi_document_matches_the_router() {
     tessera_core::testing::run(tessera_core::Backend::Sqlite, |db| async move {
-        let app = app(&db);
+        let app = app(&db).await;
         let r = call(&app, Method::GET, "/api/v1/openapi.json", None).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.body["openapi"], "3.1.0");

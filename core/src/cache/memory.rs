@@ -64,6 +64,29 @@ impl MemoryCache {
         true
     }
 
+    pub fn hit(&self, key: &str, window: Duration) -> (u64, Duration) {
+        let now = Instant::now();
+        let mut map = self.lock();
+        let entry = match map.get_mut(key) {
+            Some(entry) if entry.live(now) => entry,
+            _ => {
+                if map.len() >= 10_000 {
+                    map.retain(|_, entry| entry.live(now));
+                }
+                map.entry(key.to_owned())
+                    .insert_entry(Entry {
+                        value: 0u64.to_le_bytes().to_vec(),
+                        expires_at: Some(now + window),
+                    })
+                    .into_mut()
+            }
+        };
+        let count = entry.value.as_slice().try_into().map(u64::from_le_bytes).unwrap_or(0).saturating_add(1);
+        entry.value = count.to_le_bytes().to_vec();
+        let remaining = entry.expires_at.map_or(window, |at| at.saturating_duration_since(now));
+        (count, remaining)
+    }
+
     pub fn take(&self, key: &str) -> Option<Vec<u8>> {
         let now = Instant::now();
         self.lock().remove(key).filter(|entry| entry.live(now)).map(|entry| entry.value)

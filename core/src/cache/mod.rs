@@ -96,6 +96,15 @@ impl Cache {
         }
     }
 
+    /// Counts one hit in the fixed window `key` (created with `window` as its lifetime) and returns the count
+    /// so far and how long the window still runs. Rate limits are built on this.
+    pub async fn hit(&self, key: &str, window: Duration) -> Result<(u64, Duration), CacheError> {
+        match self {
+            Cache::Memory(c) => Ok(c.hit(key, window)),
+            Cache::Redis(c) => c.hit(key, window).await,
+        }
+    }
+
     pub async fn health(&self) -> CacheHealth {
         let status = match self {
             Cache::Memory(_) => "ok",

@@ -89,6 +89,27 @@ impl RedisCache {
         Ok(stored.is_some())
     }
 
+    pub async fn hit(&self, key: &str, window: Duration) -> Result<(u64, Duration), CacheError> {
+        let mut conn = self.manager.clone();
+        let key = self.key(key);
+        // INCR, then start the window on the first hit; PTTL tells the client when it ends.
+        let (count, ttl): (u64, i64) = redis::pipe()
+            .atomic()
+            .incr(&key, 1u64)
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(millis(window))
+            .arg("NX")
+            .ignore()
+            .cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let remaining = u64::try_from(ttl).map_or(window, Duration::from_millis);
+        Ok((count, remaining))
+    }
+
     pub async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         let mut conn = self.manager.clone();
         redis::cmd("GETDEL").arg(self.key(key)).query_async(&mut conn).await.map_err(unavailable)

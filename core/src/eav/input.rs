@@ -147,6 +147,26 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An RFC 3339 timestamp (`2026-11-23T10:00:00Z`).
+    pub fn timestamp(&mut self, name: &'static str) -> Patch<chrono::DateTime<chrono::Utc>> {
+        match self.string(name) {
+            Patch::Set(s) => match chrono::DateTime::parse_from_rfc3339(&s) {
+                Ok(at) => Patch::Set(at.with_timezone(&chrono::Utc)),
+                Err(_) => {
+                    let path = self.path(name);
+                    self.errors.push(FieldError::new(
+                        path,
+                        ErrorCode::Format,
+                        "expected an RFC 3339 timestamp",
+                    ));
+                    Patch::Absent
+                }
+            },
+            Patch::Null => Patch::Null,
+            Patch::Absent => Patch::Absent,
+        }
+    }
+
     pub fn object(&mut self, name: &'static str) -> Patch<&'a Map<String, Value>> {
         match self.raw(name) {
             None => Patch::Absent,

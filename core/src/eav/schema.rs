@@ -204,7 +204,8 @@ pub(crate) async fn bump_version(tx: &mut Tx, table: Uuid, actor: &Actor) -> Res
     Ok(())
 }
 
-fn is_unique_violation(e: &Error) -> bool {
+/// Did a statement fail on a UNIQUE constraint? (Callers turn it into a 409 for a duplicate name.)
+pub(crate) fn is_unique_violation(e: &Error) -> bool {
     matches!(e, Error::Store(crate::store::StoreError::Query(sqlx::Error::Database(db))) if db.is_unique_violation())
 }
 

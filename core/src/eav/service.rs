@@ -70,6 +70,13 @@ impl Eav {
         Ok(table)
     }
 
+    /// The id of a table by name (`None` when there is none): what per-table permissions name.
+    pub async fn table_id(&self, name: &str) -> Result<Option<uuid::Uuid>> {
+        let mut sql = self.db.sql("SELECT id FROM logical_tables WHERE workspace_id = ");
+        sql.bind(self.workspace.0).push(" AND table_name = ").bind(name);
+        Ok(self.db.fetch_optional(&sql).await?.map(|row| row.uuid("id")).transpose()?)
+    }
+
     // --- Schema ------------------------------------------------------------------------------------------
 
     pub async fn create_table(&self, actor: &Actor, body: &Value) -> Result<Value> {

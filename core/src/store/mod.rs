@@ -48,6 +48,9 @@ pub enum StoreError {
     Migrate(String),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    /// Not the database itself, but something a service needed to finish its work (cache, crypto, mail).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// Options for opening a database.

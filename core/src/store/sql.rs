@@ -245,9 +245,13 @@ impl DbRow {
         self.opt_i64(col)?.ok_or_else(|| decode_error(col, "unexpected NULL"))
     }
 
+    /// An integer column of any width (INTEGER columns are 4 bytes on PostgreSQL).
     pub fn opt_i64(&self, col: &str) -> Result<Option<i64>, StoreError> {
         Ok(match self {
-            DbRow::Pg(r) => r.try_get(col)?,
+            DbRow::Pg(r) => match r.try_get::<Option<i64>, _>(col) {
+                Ok(v) => v,
+                Err(_) => r.try_get::<Option<i32>, _>(col)?.map(i64::from),
+            },
             DbRow::Sqlite(r) => r.try_get(col)?,
         })
     }
@@ -303,6 +307,19 @@ impl DbRow {
                 let text: String = r.try_get(col)?;
                 serde_json::from_str(&text).map_err(|_| decode_error(col, "not JSON"))
             }
+        }
+    }
+
+    /// A nullable JSON column (SQL NULL → JSON null).
+    pub fn opt_json(&self, col: &str) -> Result<serde_json::Value, StoreError> {
+        match self {
+            DbRow::Pg(r) => Ok(r
+                .try_get::<Option<sqlx::types::Json<serde_json::Value>>, _>(col)?
+                .map_or(serde_json::Value::Null, |j| j.0)),
+            DbRow::Sqlite(r) => match r.try_get::<Option<String>, _>(col)? {
+                Some(text) => serde_json::from_str(&text).map_err(|_| decode_error(col, "not JSON")),
+                None => Ok(serde_json::Value::Null),
+            },
         }
     }
 }

@@ -381,6 +381,25 @@ pub fn endpoints(max_batch_body_bytes: usize) -> Vec<Endpoint> {
     ]
 }
 
+/// Designing tables, columns and constraints.
+const SCHEMA: &str = "schema:manage";
+
+/// The row actions a batch body asks for (`create`, `update`, `delete`), each once.
+fn batch_actions(body: &Value) -> Vec<&'static str> {
+    let mut actions = Vec::new();
+    for op in body.get("operations").and_then(Value::as_array).into_iter().flatten() {
+        let action = match op.get("op").and_then(Value::as_str) {
+            Some("update") => "update",
+            Some("delete") => "delete",
+            _ => "create",
+        };
+        if !actions.contains(&action) {
+            actions.push(action);
+        }
+    }
+    actions
+}
+
 fn created(location: String, body: Value) -> Response {
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -412,51 +431,72 @@ struct PageParams {
     cursor: Option<String>,
 }
 
-async fn list_tables(State(s): State<Services>, ApiQuery(p): ApiQuery<PageParams>) -> ApiResult<Json<Value>> {
+async fn list_tables(
+    State(s): State<Services>,
+    _caller: Caller,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<Value>> {
     Ok(Json(s.eav().list_tables(p.cursor.as_deref(), p.limit).await?))
 }
 
-async fn create_table(State(s): State<Services>, Caller(actor): Caller, ApiJson(body): ApiJson) -> ApiResult {
-    let table = s.eav().create_table(&actor, &body).await?;
+async fn create_table(State(s): State<Services>, caller: Caller, ApiJson(body): ApiJson) -> ApiResult {
+    caller.require(SCHEMA).await?;
+    let table = s.eav().create_table(&caller.actor, &body).await?;
     let name = table["table_name"].as_str().unwrap_or_default().to_owned();
     Ok(created(format!("/api/v1/tables/{name}"), table))
 }
 
-async fn get_table(State(s): State<Services>, ApiPath(table): ApiPath<String>) -> ApiResult<Json<Value>> {
+async fn get_table(
+    State(s): State<Services>,
+    caller: Caller,
+    ApiPath(table): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
+    caller.table(&table, "read").await?;
     Ok(Json(s.eav().get_table(&table).await?))
 }
 
 async fn update_table(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(table): ApiPath<String>,
     ApiJson(body): ApiJson,
 ) -> ApiResult<Json<Value>> {
+    caller.require(SCHEMA).await?;
+    let actor = caller.actor;
     Ok(Json(s.eav().update_table(&actor, &table, &body).await?))
 }
 
 async fn delete_table(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(table): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
+    caller.require(SCHEMA).await?;
+    let actor = caller.actor;
     s.eav().delete_table(&actor, &table).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 // --- Columns ----------------------------------------------------------------------------------------------
 
-async fn list_columns(State(s): State<Services>, ApiPath(table): ApiPath<String>) -> ApiResult<Json<Value>> {
+async fn list_columns(
+    State(s): State<Services>,
+    caller: Caller,
+    ApiPath(table): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
+    caller.table(&table, "read").await?;
     let table = s.eav().get_table(&table).await?;
     Ok(Json(json!({ "items": table["columns"], "next_cursor": null })))
 }
 
 async fn attach_column(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(table): ApiPath<String>,
     ApiJson(body): ApiJson,
 ) -> ApiResult {
+    caller.require(SCHEMA).await?;
+    let actor = caller.actor;
     let column = s.eav().attach_column(&actor, &table, &body).await?;
     let name = column["column_name"].as_str().unwrap_or_default().to_owned();
     Ok(created(format!("/api/v1/tables/{table}/columns/{name}"), column))
@@ -464,25 +504,31 @@ async fn attach_column(
 
 async fn get_column(
     State(s): State<Services>,
+    caller: Caller,
     ApiPath((table, column)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
+    caller.table(&table, "read").await?;
     Ok(Json(s.eav().get_column(&table, &column).await?))
 }
 
 async fn update_column(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath((table, column)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson,
 ) -> ApiResult<Json<Value>> {
+    caller.require(SCHEMA).await?;
+    let actor = caller.actor;
     Ok(Json(s.eav().update_column(&actor, &table, &column, &body).await?))
 }
 
 async fn detach_column(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath((table, column)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    caller.require(SCHEMA).await?;
+    let actor = caller.actor;
     s.eav().detach_column(&actor, &table, &column).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -491,17 +537,21 @@ async fn detach_column(
 
 async fn list_constraints(
     State(s): State<Services>,
+    caller: Caller,
     ApiPath(table): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
+    caller.table(&table, "read").await?;
     Ok(Json(s.eav().list_constraints(&table).await?))
 }
 
 async fn declare_constraint(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(table): ApiPath<String>,
     ApiJson(body): ApiJson,
 ) -> ApiResult {
+    caller.require(SCHEMA).await?;
+    let actor = caller.actor;
     let constraint = s.eav().declare_constraint(&actor, &table, &body).await?;
     let name = constraint["constraint_name"].as_str().unwrap_or_default().to_owned();
     Ok(created(format!("/api/v1/tables/{table}/constraints/{name}"), constraint))
@@ -509,51 +559,65 @@ async fn declare_constraint(
 
 async fn get_constraint(
     State(s): State<Services>,
+    caller: Caller,
     ApiPath((table, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
+    caller.table(&table, "read").await?;
     Ok(Json(s.eav().get_constraint(&table, &name).await?))
 }
 
 async fn update_constraint(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath((table, name)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson,
 ) -> ApiResult<Json<Value>> {
+    caller.require(SCHEMA).await?;
+    let actor = caller.actor;
     Ok(Json(s.eav().update_constraint(&actor, &table, &name, &body).await?))
 }
 
 async fn drop_constraint(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath((table, name)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    caller.require(SCHEMA).await?;
+    let actor = caller.actor;
     s.eav().drop_constraint(&actor, &table, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_definitions(State(s): State<Services>) -> ApiResult<Json<Value>> {
+async fn list_definitions(State(s): State<Services>, _caller: Caller) -> ApiResult<Json<Value>> {
     Ok(Json(s.eav().list_definitions().await?))
 }
 
-async fn get_definition(State(s): State<Services>, ApiPath(name): ApiPath<String>) -> ApiResult<Json<Value>> {
+async fn get_definition(
+    State(s): State<Services>,
+    _caller: Caller,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
     Ok(Json(s.eav().get_definition(&name).await?))
 }
 
 async fn update_definition(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson,
 ) -> ApiResult<Json<Value>> {
+    caller.require(SCHEMA).await?;
+    let actor = caller.actor;
     Ok(Json(s.eav().update_definition(&actor, &name, &body).await?))
 }
 
 async fn delete_definition(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
+    caller.require(SCHEMA).await?;
+    let actor = caller.actor;
     s.eav().delete_definition(&actor, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -562,10 +626,11 @@ async fn delete_definition(
 
 async fn list_rows(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(table): ApiPath<String>,
     ApiQuery(params): ApiQuery<Vec<(String, String)>>,
 ) -> ApiResult<Json<Value>> {
+    let actor = caller.table(&table, "read").await?;
     let eav = s.eav();
     let query = Query::from_params(&params, eav.limits())?;
     Ok(Json(eav.query(&actor, &table, &query).await?))
@@ -573,10 +638,11 @@ async fn list_rows(
 
 async fn query_rows(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(table): ApiPath<String>,
     ApiJson(body): ApiJson,
 ) -> ApiResult<Json<Value>> {
+    let actor = caller.table(&table, "read").await?;
     let eav = s.eav();
     let query = Query::from_json(&body, eav.limits())?;
     Ok(Json(eav.query(&actor, &table, &query).await?))
@@ -584,10 +650,11 @@ async fn query_rows(
 
 async fn create_row(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(table): ApiPath<String>,
     ApiJson(body): ApiJson,
 ) -> ApiResult {
+    let actor = caller.table(&table, "create").await?;
     let row = s.eav().create_row(&actor, &table, &body).await?;
     let id = row["id"].as_str().unwrap_or_default().to_owned();
     let mut response = row_response(StatusCode::CREATED, row);
@@ -599,24 +666,26 @@ async fn create_row(
 
 async fn get_row(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath((table, id)): ApiPath<(String, String)>,
 ) -> ApiResult {
+    let actor = caller.table(&table, "read").await?;
     let row = s.eav().get_row(&actor, &table, parse_id(&id)?).await?;
     Ok(row_response(StatusCode::OK, row))
 }
 
 async fn update(
     s: Services,
-    actor: Caller,
+    caller: Caller,
     table: String,
     id: String,
     headers: HeaderMap,
     body: Value,
     mode: UpdateMode,
 ) -> ApiResult {
+    let actor = caller.table(&table, "update").await?;
     let expected = if_match(&headers)?;
-    let row = s.eav().update_row(&actor.0, &table, parse_id(&id)?, &body, expected, mode).await?;
+    let row = s.eav().update_row(&actor, &table, parse_id(&id)?, &body, expected, mode).await?;
     Ok(row_response(StatusCode::OK, row))
 }
 
@@ -650,11 +719,12 @@ struct DeleteParams {
 
 async fn delete_row(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath((table, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> ApiResult<StatusCode> {
+    let actor = caller.table(&table, "delete").await?;
     let version = params.version.or(if_match(&headers)?);
     s.eav().delete_row(&actor, &table, parse_id(&id)?, version, params.cascade_children).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -662,12 +732,13 @@ async fn delete_row(
 
 async fn relatives(
     s: Services,
-    actor: Caller,
+    caller: Caller,
     table: String,
     id: String,
     which: Relatives,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(s.eav().relatives(&actor.0, &table, parse_id(&id)?, which).await?))
+    let actor = caller.table(&table, "read").await?;
+    Ok(Json(s.eav().relatives(&actor, &table, parse_id(&id)?, which).await?))
 }
 
 async fn children(
@@ -698,10 +769,18 @@ async fn descendants(
 /// `all_or_nothing` failure is the failing operation's error (422/400/404/409), nothing applied.
 async fn batch(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(table): ApiPath<String>,
     ApiJson(body): ApiJson,
 ) -> ApiResult<Json<Value>> {
+    let mut actor = None;
+    for action in batch_actions(&body) {
+        actor = Some(caller.table(&table, action).await?);
+    }
+    let actor = match actor {
+        Some(actor) => actor,
+        None => caller.table(&table, "create").await?,
+    };
     let outcome = s.eav().batch(&actor, &table, &body).await?;
     let results: Vec<Value> = outcome
         .results
@@ -718,10 +797,11 @@ async fn batch(
 /// is read before answering, so a bad query is still a proper problem response.
 async fn export(
     State(s): State<Services>,
-    Caller(actor): Caller,
+    caller: Caller,
     ApiPath(table): ApiPath<String>,
     ApiJson(mut body): ApiJson,
 ) -> ApiResult {
+    let actor = caller.table(&table, "read").await?;
     let format = match body.as_object_mut().and_then(|o| o.remove("format")) {
         Some(Value::String(f)) => Format::parse(&f)?,
         None => Format::Csv,

@@ -1,11 +1,15 @@
 //! Extractors whose rejections are problem JSON (never axum's text/plain), and the caller of a request.
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::Json;
 use serde::de::DeserializeOwned;
+use tessera_core::auth::{ratelimit, Principal};
 use tessera_core::events::Actor;
+use tessera_core::Services;
 
 use super::problem::Problem;
 
@@ -45,17 +49,110 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     }
 }
 
-/// Who is calling. Until authentication lands every caller acts as the system administrator (no user id,
-/// may unmask); the auth capability replaces this with the authenticated actor and a permission check.
-pub struct Caller(pub Actor);
+/// The cookies a browser session uses (set by `/auth/login`, `/auth/refresh` and the passkey sign-in).
+pub const ACCESS_COOKIE: &str = "tessera_access";
+pub const REFRESH_COOKIE: &str = "tessera_refresh";
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
+/// The IP address and user agent of a request, for audit entries and sessions.
+pub fn client_actor(parts: &Parts) -> Actor {
+    let ip = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+    let user_agent = header_text(&parts.headers, header::USER_AGENT.as_str());
+    Actor { user_id: None, ip, user_agent, unmask: false }
+}
+
+/// The value of one cookie of the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name).then(|| value.to_owned())
+        })
+}
+
+/// An anonymous or authenticated request's client (no authentication required): IP and user agent.
+pub struct Client(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
-        let user_agent = header_text(&parts.headers, header::USER_AGENT.as_str());
-        Ok(Caller(Actor { user_id: None, ip, user_agent, unmask: true }))
+        Ok(Client(client_actor(parts)))
+    }
+}
+
+/// An authenticated caller: `Authorization: Bearer <access token | API token>` or the session cookie.
+/// Anything else is a 401. Handlers then ask for a permission with one call: [`Caller::require`] or
+/// [`Caller::table`].
+pub struct Caller {
+    pub principal: Principal,
+    /// Stamps and audit entries: the user, IP and user agent (`unmask` is set per table by `table`).
+    pub actor: Actor,
+    services: Services,
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    Services: FromRef<S>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let services = Services::from_ref(state);
+        let auth = services.auth();
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_owned());
+        let principal = match bearer {
+            Some(token) if token.starts_with(tessera_core::auth::api_tokens::PREFIX) => {
+                auth.authenticate_api_token(&token).await?
+            }
+            Some(token) => auth.authenticate_access_token(&token).await?,
+            None => match cookie(&parts.headers, ACCESS_COOKIE) {
+                Some(token) => auth.authenticate_access_token(&token).await?,
+                None => return Err(Problem::unauthenticated("sign in first: no access token or API token")),
+            },
+        };
+        let limit = services.config.auth.rate_limit_user_per_min;
+        let bucket = format!("user:{}", principal.user_id);
+        if let Some(state) = ratelimit::hit(&services.cache, &bucket, limit, Duration::from_secs(60)).await {
+            if state.limited {
+                return Err(Problem::from(tessera_core::Error::TooManyRequests {
+                    detail: "too many requests for this user; slow down".into(),
+                    retry_after: state.reset,
+                }));
+            }
+        }
+        let mut actor = client_actor(parts);
+        actor.user_id = Some(principal.user_id);
+        Ok(Caller { principal, actor, services })
+    }
+}
+
+impl Caller {
+    /// Requires a permission (`schema:manage`, `users:manage`, …): 403 naming it when missing.
+    pub async fn require(&self, permission: &str) -> Result<(), Problem> {
+        Ok(self.services.auth().authorize(&self.principal, permission).await?)
+    }
+
+    /// Requires `table:<id>:<action>` on the named table and returns the actor to act with, allowed to see
+    /// masked values in clear only with `table:<id>:unmask`. A missing table is checked against
+    /// `table:*:<action>` so that only callers who may act on every table learn it does not exist (404).
+    pub async fn table(&self, table: &str, action: &str) -> Result<Actor, Problem> {
+        let auth = self.services.auth();
+        let id = self.services.eav().table_id(table).await?;
+        let key = id.map_or_else(|| "*".to_owned(), |id| id.to_string());
+        auth.authorize(&self.principal, &format!("table:{key}:{action}")).await?;
+        let mut actor = self.actor.clone();
+        actor.unmask = auth.is_allowed(&self.principal, &format!("table:{key}:unmask")).await?;
+        Ok(actor)
     }
 }
 

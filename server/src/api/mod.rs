@@ -2,9 +2,10 @@
 //! documented endpoints; every error is RFC 9457 problem JSON. `/api/v1/openapi.json` is generated from the
 //! same endpoint table, and `/api/docs` serves an interactive viewer from local assets.
 
+mod auth;
 mod docs;
 mod eav;
-mod extract;
+pub mod extract;
 pub mod openapi;
 mod problem;
 
@@ -19,7 +20,8 @@ use crate::router::AppState;
 
 /// `/api/v1`: every capability's endpoints, the OpenAPI document and a problem-JSON 404 for the rest.
 pub fn router(max_batch_body_bytes: usize) -> Router<AppState> {
-    let endpoints = eav::endpoints(max_batch_body_bytes);
+    let mut endpoints = eav::endpoints(max_batch_body_bytes);
+    endpoints.extend(auth::endpoints());
     let document = Arc::new(openapi::document(&endpoints));
     let mut router = Router::new();
     for endpoint in endpoints {

@@ -24,6 +24,26 @@ pub struct Endpoint {
     pub handler: MethodRouter<AppState>,
 }
 
+/// The operations anonymous callers may use (spec: login, passkey sign-in, refresh, password reset, setup,
+/// enrollment redemption); every other operation needs a bearer token or the session cookie.
+pub const PUBLIC: &[(&str, &str)] = &[
+    ("post", "/auth/login"),
+    ("post", "/auth/refresh"),
+    ("post", "/auth/password/reset/request"),
+    ("post", "/auth/password/reset/confirm"),
+    ("get", "/auth/setup"),
+    ("post", "/auth/setup"),
+    ("post", "/auth/enroll/start"),
+    ("post", "/auth/enroll/finish"),
+    ("post", "/auth/passkey/authenticate/start"),
+    ("post", "/auth/passkey/authenticate/finish"),
+];
+
+/// Is this operation open to anonymous callers?
+pub fn is_public(method: &str, path: &str) -> bool {
+    PUBLIC.iter().any(|(m, p)| *m == method && *p == path)
+}
+
 fn reference(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -36,6 +56,9 @@ fn error_description(status: u16) -> &'static str {
         413 => "The body exceeds the configured limit",
         415 => "The body is not application/json",
         422 => "Validation or constraint violation (type, mandatory, rule, unique, hierarchy)",
+        401 => "Not signed in: no, an invalid or an expired token (or wrong credentials)",
+        403 => "Signed in, but a permission is missing (the detail names it)",
+        429 => "Rate limited or account locked (see Retry-After)",
         _ => "Error",
     }
 }
@@ -64,7 +87,9 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
                 None => json!({ "description": "Success" }),
             },
         );
-        for status in e.errors.iter().chain([500u16].iter()) {
+        let public = is_public(e.method, e.path);
+        let guard: &[u16] = if public { &[429] } else { &[401, 403, 429] };
+        for status in e.errors.iter().chain(guard).chain([500u16].iter()) {
             responses.insert(
                 status.to_string(),
                 json!({
@@ -80,6 +105,9 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             "parameters": parameters,
             "responses": responses,
         });
+        if !public {
+            operation["security"] = json!([{ "bearer": [] }, { "cookie": [] }]);
+        }
         if let Some(schema) = e.request {
             operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": reference(schema) } } });
         }
@@ -96,7 +124,15 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
                             timestamps RFC 3339 UTC; lists use keyset pagination (`limit`, `cursor`, `next_cursor`)."
         },
         "paths": paths,
-        "components": { "schemas": schemas() },
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer",
+                            "description": "A JWT access token from /auth/login, or an API token (tsk_…)" },
+                "cookie": { "type": "apiKey", "in": "cookie", "name": "tessera_access",
+                            "description": "The browser session (unsafe methods also need a same-origin Origin)" }
+            }
+        },
     })
 }
 
@@ -155,6 +191,14 @@ fn schemas() -> Value {
     let mut export = query.clone();
     export["properties"]["format"] = json!({ "enum": ["csv", "json", "xlsx"] });
     json!({
+        "Object": { "type": "object", "description": "A JSON object (see spec/api.md for its fields)" },
+        "Login": { "type": "object", "required": ["access_token", "refresh_token", "token_type", "expires_in", "user"],
+            "properties": {
+                "access_token": { "type": "string" }, "refresh_token": { "type": "string" },
+                "token_type": { "const": "Bearer" }, "expires_in": { "type": "integer" },
+                "user": { "type": "object", "properties": { "id": { "type": "string", "format": "uuid" },
+                    "username": { "type": "string" }, "email": { "type": ["string", "null"] },
+                    "display_name": { "type": ["string", "null"] } } } } },
         "Problem": { "type": "object", "required": ["type", "title", "status", "detail"], "properties": {
             "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
             "detail": { "type": "string" }, "instance": { "type": "string" },

@@ -23,6 +23,9 @@ pub struct Problem {
     /// 409 on a version conflict: the resource as it is now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<Box<serde_json::Value>>,
+    /// 429: seconds until a retry may succeed (sent as `Retry-After`, not in the body).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, serializer: S) -> Result<S::Ok, S::Error> {
@@ -39,11 +42,17 @@ impl Problem {
             errors: Vec::new(),
             violations: Vec::new(),
             current: None,
+            retry_after: None,
         }
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    /// A 401 (with `WWW-Authenticate: Bearer` added by `into_response`).
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, detail)
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -87,6 +96,13 @@ impl From<Error> for Problem {
                 problem
             }
             Error::Duplicate(_) => Problem::new(StatusCode::CONFLICT, detail),
+            Error::Unauthenticated(_) => Problem::new(StatusCode::UNAUTHORIZED, detail),
+            Error::Forbidden(_) => Problem::new(StatusCode::FORBIDDEN, detail),
+            Error::TooManyRequests { retry_after, .. } => {
+                let mut problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, detail);
+                problem.retry_after = Some(retry_after.as_secs().max(1));
+                problem
+            }
             Error::Store(cause) => {
                 // The cause goes to the log only; clients get a generic 500.
                 tracing::error!(error = %cause, "storage error");
@@ -135,6 +151,16 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status;
         let body = serde_json::to_vec(&self).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

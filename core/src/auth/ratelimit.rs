@@ -1,0 +1,57 @@
+//! Fixed-window rate limits on the shared cache (Redis when configured, so every instance counts together).
+//!
+//! A cache outage fails open: the limit is skipped and a warning logged; an unreachable Redis must not turn
+//! into an outage of the whole API (the same stance as `/health/ready`'s `degraded`).
+
+use std::time::Duration;
+
+use crate::cache::Cache;
+
+/// The state of one limit after counting a request (`RateLimit-*` headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateState {
+    pub limit: u64,
+    pub remaining: u64,
+    /// Until the window resets.
+    pub reset: Duration,
+    /// True when this request is over the limit.
+    pub limited: bool,
+}
+
+/// Counts one request against `limit` per `window` for `bucket` (e.g. `ip:203.0.113.9`, `login:…`).
+/// `None` when the limit is disabled (`limit == 0`) or the cache is unavailable.
+pub async fn hit(cache: &Cache, bucket: &str, limit: u64, window: Duration) -> Option<RateState> {
+    if limit == 0 {
+        return None;
+    }
+    match cache.hit(&format!("ratelimit:{bucket}"), window).await {
+        Ok((count, reset)) => {
+            Some(RateState { limit, remaining: limit.saturating_sub(count), reset, limited: count > limit })
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "rate limit skipped: cache unavailable");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn the_request_over_the_limit_is_limited_and_remaining_counts_down() {
+        let cache = Cache::memory();
+        let window = Duration::from_secs(60);
+        let first = hit(&cache, "ip:a", 2, window).await.unwrap();
+        assert_eq!((first.remaining, first.limited), (1, false));
+        let second = hit(&cache, "ip:a", 2, window).await.unwrap();
+        assert_eq!((second.remaining, second.limited), (0, false));
+        let third = hit(&cache, "ip:a", 2, window).await.unwrap();
+        assert_eq!((third.remaining, third.limited), (0, true));
+        assert!(third.reset <= window);
+        assert!(!hit(&cache, "ip:b", 2, window).await.unwrap().limited, "buckets are separate");
+        assert_eq!(hit(&cache, "ip:a", 0, window).await, None, "0 disables the limit");
+    }
+}

@@ -1,0 +1,490 @@
+//! Sign-in, sessions and refresh tokens.
+//!
+//! A sign-in creates a `sessions` row (its own family), a refresh token (opaque, stored as a digest, 7 days)
+//! and a 15-minute JWT access token naming the session (`sid`). Refreshing rotates the refresh token; a
+//! refresh token used twice means it leaked, so the whole family is revoked. Every request checks its
+//! session through the shared cache: revocation writes a tombstone there, so it takes effect on every
+//! instance at once (with Redis; the in-process cache serves a single instance).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::lockout::{locked_message, LockState};
+use super::users::{audit_user, UserRecord};
+use super::{tokens, Auth, LoginOutcome, Principal};
+use crate::error::{Error, Result};
+use crate::events::Actor;
+use crate::ids::new_id;
+use crate::store::Tx;
+
+/// A session created in a transaction, waiting for its access token.
+#[derive(Debug)]
+pub(crate) struct PendingLogin {
+    user: UserRecord,
+    session_id: Uuid,
+    refresh_token: String,
+}
+
+/// The one answer for a wrong password and an unknown user.
+pub const INVALID_CREDENTIALS: &str = "invalid username or password";
+const INVALID_REFRESH: &str = "invalid, expired or revoked refresh token";
+
+/// How long a positive session check is trusted before the database is asked again.
+const SESSION_CHECK_TTL: Duration = Duration::from_secs(60);
+
+fn session_key(id: Uuid) -> String {
+    format!("session:{id}")
+}
+
+fn unknown_login_key(login: &str) -> String {
+    format!("lockout:{}", tokens::digest(login))
+}
+
+/// A session as `GET /auth/sessions` lists it.
+fn session_json(row: &crate::store::DbRow, current: Option<Uuid>) -> Result<Value> {
+    let id = row.uuid("id")?;
+    Ok(json!({
+        "id": id,
+        "auth_method": row.text("auth_method")?,
+        "auth_provider": row.opt_text("auth_provider")?,
+        "device_info": row.json("device_info")?,
+        "ip": row.opt_text("ip")?,
+        "user_agent": row.opt_text("user_agent")?,
+        "created_at": row.timestamp("created_at")?,
+        "last_seen_at": row.opt_timestamp("last_seen_at")?,
+        "expires_at": row.timestamp("expires_at")?,
+        "current": Some(id) == current,
+    }))
+}
+
+/// A coarse device description from the user agent (shown in the session list).
+fn device_info(user_agent: Option<&str>) -> Value {
+    let ua = user_agent.unwrap_or_default();
+    let browser = ["Edg/", "OPR/", "Firefox/", "Chrome/", "Safari/"]
+        .iter()
+        .find(|needle| ua.contains(*needle))
+        .map(|needle| match *needle {
+            "Edg/" => "Edge",
+            "OPR/" => "Opera",
+            "Firefox/" => "Firefox",
+            "Chrome/" => "Chrome",
+            _ => "Safari",
+        });
+    let platform = ["Windows", "Android", "iPhone", "iPad", "Mac OS X", "Linux"]
+        .iter()
+        .find(|needle| ua.contains(*needle))
+        .map(|needle| match *needle {
+            "Mac OS X" => "macOS",
+            "iPhone" | "iPad" => "iOS",
+            other => other,
+        });
+    json!({ "browser": browser, "platform": platform })
+}
+
+impl Auth {
+    /// `POST /auth/login`: username or e-mail plus password.
+    ///
+    /// Unknown users and wrong passwords answer the same (`401`, same body), the unknown path still verifies
+    /// a dummy hash, and both count failures towards a lock (`429` with the time left, again the same).
+    pub async fn login(&self, actor: &Actor, login: &str, password: &str) -> Result<LoginOutcome> {
+        let now = Utc::now();
+        let key = super::users::login_key(login);
+        let user = if key.is_empty() { None } else { self.find_user_by_login(&key).await? };
+        let state = match &user {
+            Some(user) => LockState {
+                failed_attempts: user.failed_login_attempts,
+                locked_until: user.locked_until,
+                lockout_count: user.lockout_count,
+            },
+            None => self.unknown_lock_state(&key).await?,
+        };
+        if let Some(remaining) = state.remaining(now) {
+            // No password check while locked: the attacker learns nothing and burns no CPU.
+            return Err(Error::TooManyRequests { detail: locked_message(remaining), retry_after: remaining });
+        }
+
+        let verified =
+            self.hasher.verify(user.as_ref().and_then(|u| u.password_hash.as_deref()), password).await?;
+        let user_id = user.as_ref().map(|u| u.id);
+        let Some(user) = user.filter(|_| verified.ok) else {
+            return Err(self.count_failure(actor, &key, user_id, state, now).await);
+        };
+        if !user.can_sign_in() {
+            return Err(Error::Forbidden("this account is deactivated".into()));
+        }
+
+        let mut tx = self.db.begin().await?;
+        let mut reset = tx.sql(
+            "UPDATE app_users SET failed_login_attempts = 0, locked_until = NULL, lockout_count = 0 WHERE id = ",
+        );
+        reset.bind(user.id);
+        tx.execute(&reset).await?;
+        if verified.needs_rehash {
+            let hash = self.hasher.hash(password).await?;
+            let mut rehash = tx.sql("UPDATE app_users SET password_hash = ");
+            rehash.bind(hash).push(" WHERE id = ").bind(user.id);
+            tx.execute(&rehash).await?;
+        }
+        let pending = self.start_session_in(&mut tx, &user, "password", None, actor).await?;
+        tx.commit().await?;
+        self.complete_login(pending).await
+    }
+
+    async fn unknown_lock_state(&self, key: &str) -> Result<LockState> {
+        let bytes = self.cache.get(&unknown_login_key(key)).await?;
+        Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default())
+    }
+
+    /// Records a failed sign-in (counters, lock, audit) and returns the error to answer with.
+    async fn count_failure(
+        &self,
+        actor: &Actor,
+        key: &str,
+        user_id: Option<Uuid>,
+        state: LockState,
+        now: DateTime<Utc>,
+    ) -> Error {
+        let settings = &self.config.auth;
+        let stored = match user_id {
+            Some(user_id) => self.store_failure(actor, user_id, now).await,
+            None => {
+                let (next, locked) = state.after_failure(now, settings);
+                let ttl = settings.lockout_max + Duration::from_secs(3600);
+                let bytes = serde_json::to_vec(&next).unwrap_or_default();
+                self.cache
+                    .set(&unknown_login_key(key), &bytes, Some(ttl))
+                    .await
+                    .map(|()| (next, locked))
+                    .map_err(Error::from)
+            }
+        };
+        let (next, locked) = match stored {
+            Ok(result) => result,
+            Err(e) => return e,
+        };
+        match next.remaining(now) {
+            Some(remaining) if locked => {
+                Error::TooManyRequests { detail: locked_message(remaining), retry_after: remaining }
+            }
+            _ => Error::Unauthenticated(INVALID_CREDENTIALS.into()),
+        }
+    }
+
+    /// Counts a failure against a stored user: read, step and write the counters in one transaction (the row
+    /// is locked on PostgreSQL; SQLite serialises writers), so concurrent failures are all counted.
+    async fn store_failure(
+        &self,
+        actor: &Actor,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(LockState, bool)> {
+        let mut tx = self.db.begin().await?;
+        let mut read =
+            tx.sql("SELECT failed_login_attempts, locked_until, lockout_count FROM app_users WHERE id = ");
+        read.bind(user_id);
+        if tx.backend() == crate::store::Backend::Postgres {
+            read.push(" FOR UPDATE");
+        }
+        let Some(row) = tx.fetch_optional(&read).await? else {
+            return Ok((LockState::default(), false));
+        };
+        let current = LockState {
+            failed_attempts: row.i64("failed_login_attempts")?,
+            locked_until: row.opt_timestamp("locked_until")?,
+            lockout_count: row.i64("lockout_count")?,
+        };
+        if current.remaining(now).is_some() {
+            // Locked meanwhile by a concurrent failure: nothing more to count.
+            return Ok((current, true));
+        }
+        let (next, locked) = current.after_failure(now, &self.config.auth);
+        let mut update = tx.sql("UPDATE app_users SET failed_login_attempts = ");
+        update.bind(next.failed_attempts).push(", locked_until = ").bind(next.locked_until);
+        update.push(", lockout_count = ").bind(next.lockout_count).push(" WHERE id = ").bind(user_id);
+        tx.execute(&update).await?;
+        let detail = json!({ "method": "password", "failed_attempts": next.failed_attempts });
+        audit_user(&mut tx, actor, "LoginFailed", user_id, None, Some(detail)).await?;
+        if locked {
+            let detail = json!({ "locked_until": next.locked_until, "lockout_count": next.lockout_count });
+            audit_user(&mut tx, actor, "AccountLocked", user_id, None, Some(detail)).await?;
+        }
+        tx.commit().await?;
+        Ok((next, locked))
+    }
+
+    /// Creates a session, its first refresh token and an access token for `user` (already authenticated).
+    pub async fn start_session(
+        &self,
+        user: &UserRecord,
+        method: &str,
+        provider: Option<&str>,
+        actor: &Actor,
+    ) -> Result<LoginOutcome> {
+        let mut tx = self.db.begin().await?;
+        let pending = self.start_session_in(&mut tx, user, method, provider, actor).await?;
+        tx.commit().await?;
+        self.complete_login(pending).await
+    }
+
+    /// Creates the session and its first refresh token inside `tx`. The access token is issued by
+    /// [`Auth::complete_login`] after the commit: issuing may create a signing key, which must not wait for
+    /// the write lock this transaction holds (SQLite has one writer).
+    pub(crate) async fn start_session_in(
+        &self,
+        tx: &mut Tx,
+        user: &UserRecord,
+        method: &str,
+        provider: Option<&str>,
+        actor: &Actor,
+    ) -> Result<PendingLogin> {
+        let now = Utc::now();
+        let session_id = new_id();
+        let expires_at =
+            now + chrono::Duration::from_std(self.config.auth.refresh_token_ttl).unwrap_or_default();
+        let mut insert = tx.sql(
+            "INSERT INTO sessions (id, user_id, family_id, auth_method, auth_provider, device_info, ip, user_agent, \
+             created_at, last_seen_at, expires_at) VALUES (",
+        );
+        insert.bind(session_id).push(", ").bind(user.id).push(", ").bind(session_id).push(", ");
+        insert.bind(method).push(", ").bind(provider.map(str::to_owned)).push(", ");
+        insert.bind(device_info(actor.user_agent.as_deref())).push(", ").bind(actor.ip.clone()).push(", ");
+        insert.bind(actor.user_agent.clone()).push(", ").bind(now).push(", ").bind(now).push(", ");
+        insert.bind(expires_at).push(")");
+        tx.execute(&insert).await?;
+        let refresh_token = self.insert_refresh_token(tx, session_id, expires_at).await?.1;
+        let signed_in = Actor { user_id: Some(user.id), ..actor.clone() };
+        let detail = json!({ "method": method, "provider": provider, "session_id": session_id });
+        audit_user(tx, &signed_in, "LoginSucceeded", user.id, None, Some(detail)).await?;
+        Ok(PendingLogin { user: user.clone(), session_id, refresh_token })
+    }
+
+    /// Issues the access token of a session created by `start_session_in` (after its commit).
+    pub(crate) async fn complete_login(&self, pending: PendingLogin) -> Result<LoginOutcome> {
+        let PendingLogin { user, session_id, refresh_token } = pending;
+        let (access_token, expires_in) = self.keys.issue(user.id, &user.username, session_id).await?;
+        Ok(LoginOutcome {
+            access_token,
+            refresh_token,
+            token_type: "Bearer".into(),
+            expires_in,
+            user: user.summary(),
+            session_id,
+        })
+    }
+
+    async fn insert_refresh_token(
+        &self,
+        tx: &mut Tx,
+        session_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(Uuid, String)> {
+        let (token, digest) = tokens::generate("tsr_")?;
+        let id = new_id();
+        let mut insert =
+            tx.sql("INSERT INTO refresh_tokens (id, session_id, token_hash, issued_at, expires_at) VALUES (");
+        insert.bind(id).push(", ").bind(session_id).push(", ").bind(digest).push(", ").bind(Utc::now());
+        insert.push(", ").bind(expires_at).push(")");
+        tx.execute(&insert).await?;
+        Ok((id, token))
+    }
+
+    /// `POST /auth/refresh`: rotates the refresh token. A token presented a second time revokes its whole
+    /// session family (it was stolen or replayed) and is refused.
+    pub async fn refresh(&self, actor: &Actor, refresh_token: &str) -> Result<LoginOutcome> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let mut find = tx.sql(
+            "SELECT t.id, t.session_id, t.expires_at, t.used_at, s.user_id, s.family_id, s.revoked_at, \
+             s.expires_at AS session_expires_at FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
+             WHERE t.token_hash = ",
+        );
+        find.bind(tokens::digest(refresh_token));
+        let Some(row) = tx.fetch_optional(&find).await? else {
+            return Err(Error::Unauthenticated(INVALID_REFRESH.into()));
+        };
+        let token_id = row.uuid("id")?;
+        let session_id = row.uuid("session_id")?;
+        let user_id = row.uuid("user_id")?;
+        let family_id = row.uuid("family_id")?;
+        if row.opt_timestamp("used_at")?.is_some() {
+            drop(tx);
+            self.revoke_family(actor, user_id, family_id).await?;
+            return Err(Error::Unauthenticated(INVALID_REFRESH.into()));
+        }
+        if row.opt_timestamp("revoked_at")?.is_some()
+            || row.timestamp("expires_at")? <= now
+            || row.timestamp("session_expires_at")? <= now
+        {
+            return Err(Error::Unauthenticated(INVALID_REFRESH.into()));
+        }
+        // Claim the token; a concurrent refresh with the same token finds it used (and is treated as reuse).
+        let mut claim = tx.sql("UPDATE refresh_tokens SET used_at = ");
+        claim.bind(now).push(" WHERE id = ").bind(token_id).push(" AND used_at IS NULL");
+        if tx.execute(&claim).await? != 1 {
+            drop(tx);
+            self.revoke_family(actor, user_id, family_id).await?;
+            return Err(Error::Unauthenticated(INVALID_REFRESH.into()));
+        }
+        let user = match self.find_user(user_id).await? {
+            Some(user) if user.can_sign_in() => user,
+            _ => return Err(Error::Unauthenticated(INVALID_REFRESH.into())),
+        };
+        let expires_at =
+            now + chrono::Duration::from_std(self.config.auth.refresh_token_ttl).unwrap_or_default();
+        let (new_id, refresh_token) = self.insert_refresh_token(&mut tx, session_id, expires_at).await?;
+        let mut link = tx.sql("UPDATE refresh_tokens SET replaced_by = ");
+        link.bind(new_id).push(" WHERE id = ").bind(token_id);
+        tx.execute(&link).await?;
+        let mut seen = tx.sql("UPDATE sessions SET last_seen_at = ");
+        seen.bind(now).push(", expires_at = ").bind(expires_at).push(" WHERE id = ").bind(session_id);
+        tx.execute(&seen).await?;
+        tx.commit().await?;
+        self.complete_login(PendingLogin { user, session_id, refresh_token }).await
+    }
+
+    async fn revoke_family(&self, actor: &Actor, user_id: Uuid, family_id: Uuid) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let mut ids = tx.sql("SELECT id FROM sessions WHERE revoked_at IS NULL AND family_id = ");
+        ids.bind(family_id);
+        let ids: Vec<Uuid> =
+            tx.fetch_all(&ids).await?.iter().map(|r| r.uuid("id")).collect::<Result<_, _>>()?;
+        let mut revoke = tx.sql("UPDATE sessions SET revoked_at = ");
+        revoke.bind(Utc::now()).push(" WHERE revoked_at IS NULL AND family_id = ").bind(family_id);
+        tx.execute(&revoke).await?;
+        let detail = json!({ "family_id": family_id, "sessions_revoked": ids.len() });
+        audit_user(&mut tx, actor, "RefreshTokenReuseDetected", user_id, None, Some(detail)).await?;
+        tx.commit().await?;
+        self.tombstone(&ids).await
+    }
+
+    /// Marks sessions revoked in the shared cache (every instance refuses them from now on).
+    async fn tombstone(&self, ids: &[Uuid]) -> Result<()> {
+        let ttl = self.config.auth.refresh_token_ttl;
+        for id in ids {
+            self.cache.set(&session_key(*id), b"revoked", Some(ttl)).await?;
+        }
+        Ok(())
+    }
+
+    /// Is this session still valid (not revoked, not expired, user active)? Checked on every request with
+    /// an access token; a positive answer is cached briefly, a revocation is a tombstone in the cache.
+    pub async fn check_session(&self, session_id: Uuid) -> Result<bool> {
+        let key = session_key(session_id);
+        match self.cache.get(&key).await {
+            Ok(Some(value)) => return Ok(value == b"active"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "session cache unavailable; asking the database"),
+        }
+        let mut sql = self.db.sql(
+            "SELECT s.revoked_at, s.expires_at, u.is_active, u.status FROM sessions s \
+             JOIN app_users u ON u.id = s.user_id WHERE s.id = ",
+        );
+        sql.bind(session_id);
+        let Some(row) = self.db.fetch_optional(&sql).await? else { return Ok(false) };
+        let valid = row.opt_timestamp("revoked_at")?.is_none()
+            && row.timestamp("expires_at")? > Utc::now()
+            && row.bool("is_active")?
+            && row.text("status")? == "active";
+        if valid {
+            // set_if_absent: never overwrite a tombstone written meanwhile by a revocation.
+            let _ = self.cache.set_if_absent(&key, b"active", SESSION_CHECK_TTL).await;
+        }
+        Ok(valid)
+    }
+
+    /// `POST /auth/logout`: revokes the caller's session.
+    pub async fn logout(&self, actor: &Actor, principal: &Principal) -> Result<()> {
+        if let Some(session_id) = principal.session_id {
+            self.revoke_sessions(actor, principal.user_id, Some(session_id), None).await?;
+        }
+        Ok(())
+    }
+
+    /// `GET /auth/sessions`: the caller's active sessions, newest first.
+    pub async fn list_sessions(&self, principal: &Principal) -> Result<Value> {
+        let mut sql = self.db.sql(
+            "SELECT id, auth_method, auth_provider, device_info, ip, user_agent, created_at, last_seen_at, \
+             expires_at FROM sessions WHERE revoked_at IS NULL AND user_id = ",
+        );
+        sql.bind(principal.user_id)
+            .push(" AND expires_at > ")
+            .bind(Utc::now())
+            .push(" ORDER BY created_at DESC");
+        let items = self
+            .db
+            .fetch_all(&sql)
+            .await?
+            .iter()
+            .map(|row| session_json(row, principal.session_id))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(json!({ "items": items, "next_cursor": null }))
+    }
+
+    /// `DELETE /auth/sessions/{id}`: revokes one of the caller's sessions (404 for anyone else's).
+    pub async fn revoke_session(&self, actor: &Actor, principal: &Principal, session_id: Uuid) -> Result<()> {
+        let revoked = self.revoke_sessions(actor, principal.user_id, Some(session_id), None).await?;
+        if revoked == 0 {
+            return Err(Error::NotFound(format!("no active session {session_id}")));
+        }
+        Ok(())
+    }
+
+    /// `DELETE /auth/sessions`: revokes all the caller's sessions but the current one.
+    pub async fn revoke_other_sessions(&self, actor: &Actor, principal: &Principal) -> Result<u64> {
+        self.revoke_sessions(actor, principal.user_id, None, principal.session_id).await
+    }
+
+    /// Revokes every session of a user (password reset, deactivation).
+    pub(crate) async fn revoke_all_sessions(&self, actor: &Actor, user_id: Uuid) -> Result<u64> {
+        self.revoke_sessions(actor, user_id, None, None).await
+    }
+
+    /// Revokes `only` (one session) or all of a user's sessions except `keep`; returns how many.
+    async fn revoke_sessions(
+        &self,
+        actor: &Actor,
+        user_id: Uuid,
+        only: Option<Uuid>,
+        keep: Option<Uuid>,
+    ) -> Result<u64> {
+        let mut tx = self.db.begin().await?;
+        let mut select = tx.sql("SELECT id FROM sessions WHERE revoked_at IS NULL AND user_id = ");
+        select.bind(user_id);
+        if let Some(id) = only {
+            select.push(" AND id = ").bind(id);
+        }
+        if let Some(id) = keep {
+            select.push(" AND id <> ").bind(id);
+        }
+        let ids: Vec<Uuid> =
+            tx.fetch_all(&select).await?.iter().map(|r| r.uuid("id")).collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut revoke = tx.sql("UPDATE sessions SET revoked_at = ");
+        revoke.bind(Utc::now()).push(" WHERE revoked_at IS NULL AND ").push_in_uuids("id", ids.clone());
+        tx.execute(&revoke).await?;
+        let detail = json!({ "sessions": ids });
+        audit_user(&mut tx, actor, "SessionsRevoked", user_id, None, Some(detail)).await?;
+        tx.commit().await?;
+        self.tombstone(&ids).await?;
+        Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
+    }
+
+    /// Resolves an access token (JWT) to its principal: signature, expiry, and a live session.
+    pub async fn authenticate_access_token(&self, token: &str) -> Result<Principal> {
+        let claims = self.keys.verify(token).await?;
+        if !self.check_session(claims.sid).await? {
+            return Err(Error::Unauthenticated("the session was revoked or has expired".into()));
+        }
+        Ok(Principal {
+            user_id: claims.sub,
+            username: claims.username,
+            session_id: Some(claims.sid),
+            api_token: None,
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! Security middleware around every response (spec §11): headers and CSP, the global per-IP rate limit with
+//! `RateLimit-*` headers, and the Origin check that protects cookie-authenticated unsafe requests (CSRF).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tessera_core::auth::ratelimit::{self, RateState};
+use tessera_core::Services;
+
+use crate::api::extract::{cookie, ACCESS_COOKIE, REFRESH_COOKIE};
+use crate::api::Problem;
+
+/// The policy of every response that is not an SSR page (those add a per-response nonce for the hydration
+/// script: see `page_csp`). Styles may be inline (Leptos and Swagger UI set style attributes).
+const BASE_CSP: &str =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// The policy of an SSR page whose inline scripts carry `nonce`.
+pub fn page_csp(nonce: &str) -> String {
+    BASE_CSP.replacen("script-src 'self'", &format!("script-src 'self' 'nonce-{nonce}'"), 1)
+}
+
+/// Adds the security headers (a CSP only where the handler set none).
+pub async fn headers(State(services): State<Services>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if services.config.public_url.starts_with("https://") {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(BASE_CSP));
+    }
+    response
+}
+
+fn client_ip(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+}
+
+fn set_rate_headers(headers: &mut HeaderMap, state: &RateState) {
+    let pairs = [
+        ("ratelimit-limit", state.limit),
+        ("ratelimit-remaining", state.remaining),
+        ("ratelimit-reset", state.reset.as_secs().max(1)),
+    ];
+    for (name, value) in pairs {
+        headers.insert(HeaderName::from_static(name), value.into());
+    }
+}
+
+/// The global per-IP limit (health probes are exempt: an orchestrator must always reach them).
+pub async fn rate_limit(State(services): State<Services>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/health/") {
+        return next.run(request).await;
+    }
+    let limit = services.config.auth.rate_limit_ip_per_min;
+    let bucket = format!("ip:{}", client_ip(&request));
+    let Some(state) = ratelimit::hit(&services.cache, &bucket, limit, Duration::from_secs(60)).await else {
+        return next.run(request).await;
+    };
+    let mut response = if state.limited {
+        Problem::from(tessera_core::Error::TooManyRequests {
+            detail: "too many requests from this address; slow down".into(),
+            retry_after: state.reset,
+        })
+        .into_response()
+    } else {
+        next.run(request).await
+    };
+    set_rate_headers(response.headers_mut(), &state);
+    response
+}
+
+/// CSRF: an unsafe request that relies on the session cookie (no `Authorization` header) must come from our
+/// own origin (`Origin`, or `Referer` when a browser sends no Origin). Bearer clients are not affected.
+pub async fn origin_check(State(services): State<Services>, request: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let headers = request.headers();
+    let uses_cookie = headers.get(header::AUTHORIZATION).is_none()
+        && (cookie(headers, ACCESS_COOKIE).is_some() || cookie(headers, REFRESH_COOKIE).is_some());
+    if unsafe_method && uses_cookie && !same_origin(headers, &services.config.public_url) {
+        let problem = Problem::new(
+            StatusCode::FORBIDDEN,
+            "cross-site request refused: the Origin of a cookie-authenticated request must be this site",
+        );
+        return problem.into_response();
+    }
+    next.run(request).await
+}
+
+fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    let expected = public_url.trim_end_matches('/');
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        return origin == expected;
+    }
+    headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|referer| referer == expected || referer.starts_with(&format!("{expected}/")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_policy_allows_the_nonce_and_wasm_only() {
+        let policy = page_csp("abc");
+        assert!(policy.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(!policy.contains("unsafe-eval'") || policy.contains("wasm-unsafe-eval"));
+    }
+
+    #[test]
+    fn origin_must_match_exactly() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ORIGIN, HeaderValue::from_static("http://localhost:3000"));
+        assert!(same_origin(&headers, "http://localhost:3000"));
+        assert!(!same_origin(&headers, "http://localhost:30001"));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("http://localhost:3000.evil.example"));
+        assert!(!same_origin(&headers, "http://localhost:3000"));
+        let mut referer = HeaderMap::new();
+        referer.insert(header::REFERER, HeaderValue::from_static("http://localhost:3000/tables"));
+        assert!(same_origin(&referer, "http://localhost:3000"));
+        assert!(!same_origin(&HeaderMap::new(), "http://localhost:3000"));
+    }
+}
