@@ -23,9 +23,9 @@ pub struct Problem {
     /// 409 on a version conflict: the resource as it is now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<Box<serde_json::Value>>,
-    /// 429: seconds until a retry may succeed (sent as `Retry-After`, not in the body).
+    /// 429: seconds until a retry may succeed, sent as `Retry-After` (0: none). Not in the body.
     #[serde(skip)]
-    pub retry_after: Option<u64>,
+    pub retry_after: u32,
 }
 
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, serializer: S) -> Result<S::Ok, S::Error> {
@@ -42,7 +42,7 @@ impl Problem {
             errors: Vec::new(),
             violations: Vec::new(),
             current: None,
-            retry_after: None,
+            retry_after: 0,
         }
     }
 
@@ -100,7 +100,7 @@ impl From<Error> for Problem {
             Error::Forbidden(_) => Problem::new(StatusCode::FORBIDDEN, detail),
             Error::TooManyRequests { retry_after, .. } => {
                 let mut problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, detail);
-                problem.retry_after = Some(retry_after.as_secs().max(1));
+                problem.retry_after = u32::try_from(retry_after.as_secs().max(1)).unwrap_or(u32::MAX);
                 problem
             }
             Error::Store(cause) => {
@@ -158,8 +158,8 @@ impl IntoResponse for Problem {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
-        if let Some(seconds) = self.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        if self.retry_after > 0 {
+            response.headers_mut().insert(header::RETRY_AFTER, self.retry_after.into());
         }
         response
     }
