@@ -15,6 +15,8 @@
 //! fails the test loudly, it never skips.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod authenticator;
+
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;

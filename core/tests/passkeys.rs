@@ -3,92 +3,20 @@
 //! tokens, and the user's own list, rename and delete.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::{Arc, Mutex};
-
 use serde_json::{json, Value};
 use tessera_core::auth::users::{NewUser, UserRecord};
 use tessera_core::auth::{Auth, LoginOutcome, Principal};
 use tessera_core::events::Actor;
+use tessera_core::testing::authenticator::{request_options, Device};
 use tessera_core::{Database, Error};
 use uuid::Uuid;
-use webauthn_authenticator_rs::prelude::{Url, WebauthnCError};
-use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-use webauthn_authenticator_rs::{AuthenticatorBackend, WebauthnAuthenticator};
-use webauthn_rs_proto::{
-    AllowCredentials, CreationChallengeResponse, PublicKeyCredential, PublicKeyCredentialCreationOptions,
-    PublicKeyCredentialRequestOptions, RegisterPublicKeyCredential, RequestChallengeResponse,
-};
+use webauthn_authenticator_rs::AuthenticatorBackend;
+use webauthn_rs::prelude::Url;
+use webauthn_rs_proto::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------------------------
-
-/// One software authenticator, reachable two ways: through `WebauthnAuthenticator` (which, like a browser,
-/// refuses to run a ceremony for an origin the RP id does not belong to) and directly (a hostile client
-/// that skips those checks).
-#[derive(Clone)]
-struct Shared(Arc<Mutex<SoftPasskey>>);
-
-impl AuthenticatorBackend for Shared {
-    fn perform_register(
-        &mut self,
-        origin: Url,
-        options: PublicKeyCredentialCreationOptions,
-        timeout_ms: u32,
-    ) -> Result<RegisterPublicKeyCredential, WebauthnCError> {
-        let mut soft = self.0.lock().unwrap();
-        AuthenticatorBackend::perform_register(&mut *soft, origin, options, timeout_ms)
-    }
-
-    fn perform_auth(
-        &mut self,
-        origin: Url,
-        options: PublicKeyCredentialRequestOptions,
-        timeout_ms: u32,
-    ) -> Result<PublicKeyCredential, WebauthnCError> {
-        let mut soft = self.0.lock().unwrap();
-        AuthenticatorBackend::perform_auth(&mut *soft, origin, options, timeout_ms)
-    }
-}
-
-struct Device {
-    client: WebauthnAuthenticator<Shared>,
-    raw: Shared,
-}
-
-impl Device {
-    fn new() -> Self {
-        // `true`: the soft token claims user verification, which passkeys require.
-        let raw = Shared(Arc::new(Mutex::new(SoftPasskey::new(true))));
-        Self { client: WebauthnAuthenticator::new(raw.clone()), raw }
-    }
-
-    /// Answers `{"ceremony_id", "options"}` of a registration start with a new credential.
-    fn register(&mut self, origin: &Url, start: &Value) -> RegisterPublicKeyCredential {
-        let mut options: CreationChallengeResponse =
-            serde_json::from_value(start["options"].clone()).unwrap();
-        // The server asks for a discoverable (resident) credential; SoftPasskey cannot store one and refuses
-        // such requests. webauthn-rs does not verify residency, so the soft token is asked for a plain one.
-        let selection = options.public_key.authenticator_selection.as_mut().unwrap();
-        selection.require_resident_key = false;
-        selection.resident_key = None;
-        self.client.do_registration(origin.clone(), options).unwrap()
-    }
-
-    /// Answers the options of a sign-in start.
-    fn sign(&mut self, origin: &Url, start: &Value) -> PublicKeyCredential {
-        self.client.do_authentication(origin.clone(), request_options(start)).unwrap()
-    }
-}
-
-/// An allowCredentials list naming `credential`.
-fn allow(credential: &RegisterPublicKeyCredential) -> Vec<AllowCredentials> {
-    vec![AllowCredentials { type_: "public-key".into(), id: credential.raw_id.clone(), transports: None }]
-}
-
-fn request_options(start: &Value) -> RequestChallengeResponse {
-    serde_json::from_value(start["options"].clone()).unwrap()
-}
 
 struct Fixture {
     auth: Auth,
@@ -235,31 +163,20 @@ tessera_core::conformance! {
         }
 
         let start = f.auth.passkey_authenticate_start(&Value::Null).await.unwrap();
-        let mut options = request_options(&start);
-        // SoftPasskey only signs for a credential named in allowCredentials and returns no user handle. A
-        // real authenticator would find its resident credential itself and return the user handle stored at
-        // registration (the user's id). Emulate that: name the credential for the soft token, and set the
-        // user handle afterwards; the assertion signature covers authenticatorData and the client data hash,
-        // not the user handle, so the response is what a resident-key authenticator would have sent.
-        options.public_key.allow_credentials = allow(&registered);
-        let mut assertion = device.client.do_authentication(f.origin.clone(), options).unwrap();
-        assertion.response.user_handle = Some(bob.user.id.as_bytes().to_vec().into());
+        // A real authenticator finds its resident credential and returns the user handle stored at
+        // registration; `sign_discoverable` emulates that with SoftPasskey (see its comment).
+        let assertion = device.sign_discoverable(&f.origin, &start, &registered, Some(bob.user.id));
         let outcome = finish_sign_in(&f, &start, &assertion).await.unwrap();
         assert_eq!(outcome.user.id, bob.user.id);
 
         // Without a user handle nobody is named: refused.
         let start = f.auth.passkey_authenticate_start(&json!({})).await.unwrap();
-        let mut options = request_options(&start);
-        options.public_key.allow_credentials = allow(&registered);
-        let assertion = device.client.do_authentication(f.origin.clone(), options).unwrap();
+        let assertion = device.sign_discoverable(&f.origin, &start, &registered, None);
         assert_unauthenticated(finish_sign_in(&f, &start, &assertion).await);
 
         // A user handle naming someone else (whose passkeys do not include this one): refused and audited.
         let start = f.auth.passkey_authenticate_start(&json!({})).await.unwrap();
-        let mut options = request_options(&start);
-        options.public_key.allow_credentials = allow(&registered);
-        let mut assertion = device.client.do_authentication(f.origin.clone(), options).unwrap();
-        assertion.response.user_handle = Some(carol.user.id.as_bytes().to_vec().into());
+        let assertion = device.sign_discoverable(&f.origin, &start, &registered, Some(carol.user.id));
         assert_unauthenticated(finish_sign_in(&f, &start, &assertion).await);
         let failed = "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'LoginFailed' AND entity_id = ";
         assert_eq!(count(&db, failed, carol.user.id).await, 1);

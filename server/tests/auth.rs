@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
-use axum::Router;
+use axum::http::{Method, Request, StatusCode};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -22,8 +21,10 @@ use sha2::Sha256;
 use tessera_core::auth::users::{Bootstrap, NewUser};
 use tessera_core::events::Actor;
 use tessera_core::{Cache, Database, Services};
-use tower::ServiceExt;
 use uuid::Uuid;
+
+mod common;
+use common::{request, Client, Reply};
 
 /// Strong enough for the policy (12+ characters, zxcvbn score ≥ 3).
 const PASSWORD: &str = "correct horse battery staple 42";
@@ -64,53 +65,6 @@ async fn create_owner(services: &Services, username: &str) -> Uuid {
     services.auth().create_owner(&Actor::system(), &new_user(username)).await.unwrap().id
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-    body: Value,
-}
-
-impl Reply {
-    /// A header as text ("" when absent).
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
-    }
-
-    fn cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// The body without its per-request member (`instance`).
-    fn without_instance(&self) -> Value {
-        let mut body = self.body.clone();
-        if let Some(object) = body.as_object_mut() {
-            object.remove("instance");
-        }
-        body
-    }
-}
-
-fn request(method: Method, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Request<Body> {
-    let mut builder = Request::builder().method(method).uri(path);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    let body = match body {
-        Some(v) => {
-            builder = builder.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    builder.body(body).unwrap()
-}
-
 /// The request as if it came from `ip` (what `into_make_service_with_connect_info` adds in production).
 fn from_ip(mut request: Request<Body>, ip: &str) -> Request<Body> {
     let addr = SocketAddr::new(ip.parse().unwrap(), 40_000);
@@ -118,42 +72,13 @@ fn from_ip(mut request: Request<Body>, ip: &str) -> Request<Body> {
     request
 }
 
-struct Client {
-    app: Router,
+/// Sign-in helpers on the shared client.
+trait SignIn {
+    async fn login(&self, username: &str, password: &str) -> Reply;
+    async fn token(&self, username: &str) -> String;
 }
 
-impl Client {
-    fn new(services: &Services) -> Self {
-        Self { app: tessera_server::router::build(services.clone()) }
-    }
-
-    async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, text, body }
-    }
-
-    async fn call_with(
-        &self,
-        method: Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> Reply {
-        self.send(request(method, path, headers, body.as_ref())).await
-    }
-
-    /// A request with `Authorization: Bearer <token>` when a token is given.
-    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let bearer = token.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> = bearer.iter().map(|b| ("authorization", b.as_str())).collect();
-        self.call_with(method, path, &headers, body).await
-    }
-
+impl SignIn for Client {
     async fn login(&self, username: &str, password: &str) -> Reply {
         let body = json!({ "username": username, "password": password });
         self.call(Method::POST, "/api/v1/auth/login", None, Some(body)).await

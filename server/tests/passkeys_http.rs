@@ -3,26 +3,21 @@
 //! backends with a software authenticator: registration, username-first and discoverable sign-in,
 //! single-use ceremonies, origin and counter checks, inactive accounts, enrollment links, and the user's own
 //! list, rename and delete. The ceremony tricks (no resident key for SoftPasskey, the emulated discoverable
-//! sign-in, the hostile client for another origin) are those of `core/tests/passkeys.rs`.
+//! sign-in, the hostile client for another origin) live in `tessera_core::testing::authenticator`.
 
-use std::sync::{Arc, Mutex};
-
-use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
-use axum::Router;
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 use tessera_core::auth::users::NewUser;
 use tessera_core::events::Actor;
 use tessera_core::{Cache, Database, Services};
-use tower::ServiceExt;
 use uuid::Uuid;
-use webauthn_authenticator_rs::prelude::{Url, WebauthnCError};
-use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-use webauthn_authenticator_rs::{AuthenticatorBackend, WebauthnAuthenticator};
-use webauthn_rs_proto::{
-    AllowCredentials, CreationChallengeResponse, PublicKeyCredential, PublicKeyCredentialCreationOptions,
-    PublicKeyCredentialRequestOptions, RegisterPublicKeyCredential, RequestChallengeResponse,
-};
+
+mod common;
+use common::{Client, Reply};
+use tessera_core::testing::authenticator::{request_options, Device};
+use webauthn_authenticator_rs::prelude::Url;
+use webauthn_authenticator_rs::AuthenticatorBackend;
+use webauthn_rs_proto::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 const PASSWORD: &str = "correct horse battery staple 42";
 const REGISTER_START: &str = "/api/v1/auth/passkey/register/start";
@@ -35,34 +30,11 @@ const PASSKEYS: &str = "/api/v1/auth/passkeys";
 // HTTP client
 // -----------------------------------------------------------------------------------------------------------
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-    body: Value,
-}
-
-impl Reply {
-    /// A header as text ("" when absent).
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
-    }
-
-    fn cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
 /// The router of services with the per-IP limits off (every `oneshot` request shares the "unknown" IP),
 /// and the origin passkey ceremonies must name.
 struct Env {
     services: Services,
-    app: Router,
+    client: Client,
     origin: Url,
 }
 
@@ -71,30 +43,12 @@ impl Env {
         let vars = [("TESSERA_RATE_LIMIT_IP_PER_MIN", "0"), ("TESSERA_RATE_LIMIT_LOGIN_PER_MIN", "0")];
         let services = tessera_core::testing::services_with(db.clone(), Cache::memory(), &vars);
         let origin = Url::parse(&services.config.public_url).unwrap();
-        let app = tessera_server::router::build(services.clone());
-        Self { services, app, origin }
+        let client = Client::new(&services);
+        Self { services, client, origin }
     }
 
-    /// A request with `Authorization: Bearer <token>` when a token is given, and a JSON body when given.
     async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut builder = Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let body = match body {
-            Some(v) => {
-                builder = builder.header(header::CONTENT_TYPE, "application/json");
-                Body::from(v.to_string())
-            }
-            None => Body::empty(),
-        };
-        let response = self.app.clone().oneshot(builder.body(body).unwrap()).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, text, body }
+        self.client.call(method, path, token, body).await
     }
 
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
@@ -190,94 +144,6 @@ async fn count(db: &Database, sql_text: &str, id: Uuid) -> i64 {
     let mut sql = db.sql(sql_text);
     sql.bind(id);
     db.fetch_optional(&sql).await.unwrap().unwrap().i64("n").unwrap()
-}
-
-// -----------------------------------------------------------------------------------------------------------
-// Software authenticator
-// -----------------------------------------------------------------------------------------------------------
-
-/// One software authenticator, reachable two ways: through `WebauthnAuthenticator` (which, like a browser,
-/// refuses to run a ceremony for an origin the RP id does not belong to) and directly (a hostile client
-/// that skips those checks).
-#[derive(Clone)]
-struct Shared(Arc<Mutex<SoftPasskey>>);
-
-impl AuthenticatorBackend for Shared {
-    fn perform_register(
-        &mut self,
-        origin: Url,
-        options: PublicKeyCredentialCreationOptions,
-        timeout_ms: u32,
-    ) -> Result<RegisterPublicKeyCredential, WebauthnCError> {
-        let mut soft = self.0.lock().unwrap();
-        AuthenticatorBackend::perform_register(&mut *soft, origin, options, timeout_ms)
-    }
-
-    fn perform_auth(
-        &mut self,
-        origin: Url,
-        options: PublicKeyCredentialRequestOptions,
-        timeout_ms: u32,
-    ) -> Result<PublicKeyCredential, WebauthnCError> {
-        let mut soft = self.0.lock().unwrap();
-        AuthenticatorBackend::perform_auth(&mut *soft, origin, options, timeout_ms)
-    }
-}
-
-struct Device {
-    client: WebauthnAuthenticator<Shared>,
-    raw: Shared,
-}
-
-impl Device {
-    fn new() -> Self {
-        // `true`: the soft token claims user verification, which passkeys require.
-        let raw = Shared(Arc::new(Mutex::new(SoftPasskey::new(true))));
-        Self { client: WebauthnAuthenticator::new(raw.clone()), raw }
-    }
-
-    /// Answers `{"ceremony_id", "options"}` of a registration (or enrollment) start with a new credential.
-    fn register(&mut self, origin: &Url, start: &Value) -> RegisterPublicKeyCredential {
-        let mut options: CreationChallengeResponse =
-            serde_json::from_value(start["options"].clone()).unwrap();
-        // The server asks for a discoverable (resident) credential; SoftPasskey cannot store one and refuses
-        // such requests. webauthn-rs does not verify residency, so the soft token is asked for a plain one.
-        let selection = options.public_key.authenticator_selection.as_mut().unwrap();
-        selection.require_resident_key = false;
-        selection.resident_key = None;
-        self.client.do_registration(origin.clone(), options).unwrap()
-    }
-
-    /// Answers the options of a sign-in start.
-    fn sign(&mut self, origin: &Url, start: &Value) -> PublicKeyCredential {
-        self.client.do_authentication(origin.clone(), request_options(start)).unwrap()
-    }
-
-    /// Answers a discoverable sign-in start as a resident-key authenticator would. SoftPasskey only signs
-    /// for a credential named in allowCredentials and returns no user handle: name the credential for it,
-    /// and set the user handle afterwards (the signature covers authenticatorData and the client data hash,
-    /// not the user handle).
-    fn sign_discoverable(
-        &mut self,
-        origin: &Url,
-        start: &Value,
-        registered: &RegisterPublicKeyCredential,
-        user_handle: Option<Uuid>,
-    ) -> PublicKeyCredential {
-        let mut options = request_options(start);
-        options.public_key.allow_credentials = vec![AllowCredentials {
-            type_: "public-key".into(),
-            id: registered.raw_id.clone(),
-            transports: None,
-        }];
-        let mut assertion = self.client.do_authentication(origin.clone(), options).unwrap();
-        assertion.response.user_handle = user_handle.map(|id| id.as_bytes().to_vec().into());
-        assertion
-    }
-}
-
-fn request_options(start: &Value) -> RequestChallengeResponse {
-    serde_json::from_value(start["options"].clone()).unwrap()
 }
 
 // -----------------------------------------------------------------------------------------------------------

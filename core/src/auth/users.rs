@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 use super::{Auth, Principal, UserSummary};
-use crate::eav::input::{required, Fields, Patch};
+use crate::eav::input::{Fields, Patch};
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::events::{self, Actor, Change};
 use crate::ids::{new_id, WorkspaceId};
@@ -334,18 +334,12 @@ impl Auth {
     /// printed at first start, creates the Owner and signs them in (to register a passkey next).
     pub async fn complete_setup(&self, actor: &Actor, body: &Value) -> Result<super::LoginOutcome> {
         let mut fields = Fields::new(body, "")?;
-        let token = fields.string("token");
-        let username = fields.string("username");
-        let password = fields.string("password");
+        let token = fields.required_string("token");
+        let username = fields.required_string("username");
+        let password = fields.required_string("password");
         let email = fields.string("email");
         let display_name = fields.string("display_name");
-        let token = required(&mut fields, "token", token);
-        let username = required(&mut fields, "username", username);
-        let password = required(&mut fields, "password", password);
         fields.finish()?;
-        let (Some(token), Some(username), Some(password)) = (token, username, password) else {
-            return Err(Error::internal("unreachable: required fields were checked"));
-        };
         let invalid = || Error::Unauthenticated("invalid or expired setup token".into());
         if self.has_users().await? {
             return Err(Error::Forbidden("setup is already complete".into()));
@@ -399,14 +393,13 @@ impl Auth {
     /// through an enrollment link).
     pub async fn create_user_from(&self, actor: &Actor, body: &Value) -> Result<Value> {
         let mut fields = Fields::new(body, "")?;
-        let username = fields.string("username");
+        let username = fields.required_string("username");
         let email = fields.string("email");
         let display_name = fields.string("display_name");
         let password = fields.string("password");
-        let username = required(&mut fields, "username", username);
         fields.finish()?;
         let new = NewUser {
-            username: username.unwrap_or_default(),
+            username,
             email: email.given().flatten(),
             display_name: display_name.given().flatten(),
             password: password.given().flatten(),
@@ -494,14 +487,9 @@ impl Auth {
     /// `POST /auth/password/change` `{"current_password", "new_password"}`. Other sessions are revoked.
     pub async fn change_password(&self, actor: &Actor, principal: &Principal, body: &Value) -> Result<()> {
         let mut fields = Fields::new(body, "")?;
-        let current = fields.string("current_password");
-        let new = fields.string("new_password");
-        let current = required(&mut fields, "current_password", current);
-        let new = required(&mut fields, "new_password", new);
+        let current = fields.required_string("current_password");
+        let new = fields.required_string("new_password");
         fields.finish()?;
-        let (Some(current), Some(new)) = (current, new) else {
-            return Err(Error::internal("unreachable: required fields were checked"));
-        };
         let user = self.current_user(principal).await?;
         if user.password_hash.is_some() || !current.is_empty() {
             let verified = self.hasher.verify(user.password_hash.as_deref(), &current).await?;
@@ -553,10 +541,9 @@ impl Auth {
     /// never tells whether the address exists; a user with an e-mail gets a 30-minute single-use link.
     pub async fn request_password_reset(&self, actor: &Actor, body: &Value) -> Result<()> {
         let mut fields = Fields::new(body, "")?;
-        let email = fields.string("email");
-        let email = required(&mut fields, "email", email);
+        let email = fields.required_string("email");
         fields.finish()?;
-        let Some(user) = self.find_user_by_login(&email.unwrap_or_default()).await? else { return Ok(()) };
+        let Some(user) = self.find_user_by_login(&email).await? else { return Ok(()) };
         let Some(address) = user.email.clone().filter(|_| user.can_sign_in()) else { return Ok(()) };
         let (token, digest) = super::tokens::generate("tsp_")?;
         let now = Utc::now();
@@ -587,14 +574,9 @@ impl Auth {
     /// revokes every session of the user.
     pub async fn confirm_password_reset(&self, actor: &Actor, body: &Value) -> Result<()> {
         let mut fields = Fields::new(body, "")?;
-        let token = fields.string("token");
-        let password = fields.string("new_password");
-        let token = required(&mut fields, "token", token);
-        let password = required(&mut fields, "new_password", password);
+        let token = fields.required_string("token");
+        let password = fields.required_string("new_password");
         fields.finish()?;
-        let (Some(token), Some(password)) = (token, password) else {
-            return Err(Error::internal("unreachable: required fields were checked"));
-        };
         let invalid = || Error::Unauthenticated("invalid or expired reset link".into());
         let mut find = self
             .db

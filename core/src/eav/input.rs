@@ -147,6 +147,13 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A string that must be present and non-null. When it is not, the error is recorded (so `finish` fails)
+    /// and the empty string returned.
+    pub fn required_string(&mut self, name: &'static str) -> String {
+        let value = self.string(name);
+        required(self, name, value).unwrap_or_default()
+    }
+
     /// An RFC 3339 timestamp (`2026-11-23T10:00:00Z`).
     pub fn timestamp(&mut self, name: &'static str) -> Patch<chrono::DateTime<chrono::Utc>> {
         match self.string(name) {
