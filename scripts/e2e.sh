@@ -12,14 +12,22 @@ bin="$CARGO_TARGET_DIR/debug/tessera"
 [ -x "$bin" ] || { echo "missing $bin: run scripts/build.sh first" >&2; exit 1; }
 backends=("$@"); [ ${#backends[@]} -gt 0 ] || backends=(sqlite postgres)
 
+e2e_user=owner
+e2e_password="correct horse battery staple 42"
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 run_backend() {
   local backend="$1" port work db="" pid status=0
   port="$(free_port)"
   work="$(mktemp -d -t tessera-e2e-XXXXXX)"
-  local -a env=(TESSERA_ADDR="127.0.0.1:$port" TESSERA_DATA_DIR="$work/data" TESSERA_SITE_ROOT="$TESSERA_SITE_DIR"
-                TESSERA_LOG=json TESSERA_SHUTDOWN_TIMEOUT_SECS=10)
+  # The browser uses the public URL (a host name: WebAuthn and the Origin check need it); the Owner is created
+  # at start from TESSERA_ADMIN_*; the specs sign in many times a minute, so the sign-in limit is raised.
+  local -a env=(TESSERA_ADDR="127.0.0.1:$port" TESSERA_PUBLIC_URL="http://localhost:$port"
+                TESSERA_DATA_DIR="$work/data" TESSERA_SITE_ROOT="$TESSERA_SITE_DIR"
+                TESSERA_LOG=json TESSERA_SHUTDOWN_TIMEOUT_SECS=10
+                TESSERA_ADMIN_USER="$e2e_user" TESSERA_ADMIN_PASSWORD="$e2e_password"
+                TESSERA_RATE_LIMIT_LOGIN_PER_MIN=1000)
   if [ "$backend" = postgres ]; then
     db="tessera_e2e_$(date +%s)_$$"
     psql "$pg_url/postgres" -qc "CREATE DATABASE \"$db\""
@@ -33,7 +41,8 @@ run_backend() {
     kill -0 "$pid" 2>/dev/null || { cat "$work/server.log"; echo "[e2e] server exited early" >&2; return 1; }
     sleep 0.5
   done
-  (cd end2end && BASE_URL="http://127.0.0.1:$port" TESSERA_E2E_BACKEND="$backend" npx playwright test) || status=$?
+  (cd end2end && BASE_URL="http://localhost:$port" TESSERA_E2E_BACKEND="$backend" \
+    TESSERA_E2E_USER="$e2e_user" TESSERA_E2E_PASSWORD="$e2e_password" npx playwright test) || status=$?
   # Graceful shutdown on SIGTERM must exit 0.
   kill -TERM "$pid"
   if ! wait "$pid"; then echo "[e2e] server did not shut down cleanly" >&2; status=1; fi

@@ -469,11 +469,9 @@ fn load_auth(src: &Source<'_>) -> Result<AuthSettings, ConfigError> {
     if auth.lockout_base > auth.lockout_max {
         return Err(ConfigError::new("TESSERA_LOCKOUT_SECS", "must not exceed TESSERA_LOCKOUT_MAX_SECS"));
     }
-    if auth.admin_user.is_some() != auth.admin_password.is_some() {
-        return Err(ConfigError::new(
-            "TESSERA_ADMIN_USER",
-            "TESSERA_ADMIN_USER and TESSERA_ADMIN_PASSWORD must be set together",
-        ));
+    // A password alone is fine (`tessera admin create` reads it); a user without a password is not.
+    if auth.admin_user.is_some() && auth.admin_password.is_none() {
+        return Err(ConfigError::new("TESSERA_ADMIN_USER", "needs TESSERA_ADMIN_PASSWORD as well"));
     }
     if let Some(url) = &auth.smtp_url {
         let text = url.expose();

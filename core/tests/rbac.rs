@@ -626,9 +626,14 @@ tessera_core::conformance! {
             auth.assign_role(&first.actor, &first.principal, first.id, &make_owner).await,
             refusal,
         );
-        // Now `second` is the last Owner.
+        // Now `second` is the last Owner: neither unassignable nor deactivatable (by anyone).
         let last = auth.unassign_role(&second.actor, &second.principal, second.id, OWNER_ROLE).await;
         expect_invalid(last, "role_id", ErrorCode::Invalid);
+        let deactivate = json!({ "is_active": false });
+        expect_invalid(auth.update_user(&admin.actor, second.id, &deactivate).await, "is_active", ErrorCode::Invalid);
+        // Another user can still be deactivated.
+        let user = auth.update_user(&admin.actor, first.id, &deactivate).await.unwrap();
+        assert_eq!(user["is_active"], false);
         assert_eq!(names(&auth.list_user_roles(second.id).await.unwrap(), "role_name"), ["Owner"]);
         assert!(auth.list_user_roles(first.id).await.unwrap()["items"].as_array().unwrap().is_empty());
 

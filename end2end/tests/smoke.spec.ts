@@ -1,12 +1,27 @@
-import { test, expect, type ConsoleMessage, type Request } from '@playwright/test';
+import { test, expect, type ConsoleMessage, type Page, type Request } from '@playwright/test';
 
-// Smoke test of the page contract at `/`: server-side rendering (with data read from the database through a
-// server function), hydration of the wasm front end, and a server function called from the browser.
+// Smoke test of the page contract at `/`: anonymous visitors get the sign-in form and no data; after signing
+// in (a form posting to a server function, with or without JavaScript) the page is server-rendered with data
+// read from the database through a server function, hydrates, and calls a server function from the browser.
 //
 // Environment:
 //   BASE_URL             the running server (required, see playwright.config.ts)
 //   TESSERA_E2E_BACKEND  `sqlite` or `postgres`: the backend the server was started on. When unset, either is
 //                        accepted.
+//   TESSERA_E2E_USER, TESSERA_E2E_PASSWORD  the Owner the server created at start (scripts/e2e.sh)
+
+const user = process.env.TESSERA_E2E_USER ?? 'owner';
+const password = process.env.TESSERA_E2E_PASSWORD ?? '';
+
+/** Signs in through the form on `/` (works with and without JavaScript). */
+async function signIn(page: Page) {
+  await page.goto('/');
+  await expect(page.getByTestId('sign-in-form')).toBeVisible();
+  await page.getByLabel('Username or e-mail').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByTestId('sign-in').click();
+  await expect(page.getByTestId('signed-in-as')).toHaveText(new RegExp(`Signed in as ${user}`));
+}
 
 const expectedBackend: string | undefined = (() => {
   const value = process.env.TESSERA_E2E_BACKEND;
@@ -64,7 +79,37 @@ function isApiCall(request: Request): boolean {
 }
 
 test.describe('both projects', () => {
-  test('server-rendered HTML of / carries the page contract', async ({ request }) => {
+  test('anonymous visitors get the sign-in form, no data, and a nonce-based CSP', async ({ request }) => {
+    const response = await request.get('/');
+    expect(response.status()).toBe(200);
+    const csp = response.headers()['content-security-policy'] ?? '';
+    expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(response.headers()['x-frame-options']).toBe('DENY');
+    const html = await response.text();
+    expect(html).toContain('data-testid="sign-in-form"');
+    expect(html).not.toContain('data-testid="db-status"');
+    const nonce = /'nonce-([A-Za-z0-9_-]+)'/.exec(csp)![1];
+    expect(html, 'the hydration script carries the CSP nonce').toContain(`nonce="${nonce}"`);
+
+    // The server function behind the status refuses anonymous callers.
+    const status = await request.post('/fn/system/status', { form: { check: '1' } });
+    expect(status.ok()).toBe(false);
+  });
+
+  test('a wrong password is refused with a message and no session', async ({ page }) => {
+    await page.goto('/');
+    await page.getByLabel('Username or e-mail').fill(user);
+    await page.getByLabel('Password').fill('not the password at all');
+    await page.getByTestId('sign-in').click();
+    await expect(page.getByTestId('form-error')).toHaveText(/invalid username or password/i);
+    await expect(page.getByTestId('sign-in-form')).toBeVisible();
+    await expect(page.getByTestId('db-status')).toHaveCount(0);
+  });
+
+  test('server-rendered HTML of / carries the page contract once signed in', async ({ request }) => {
+    const login = await request.post('/api/v1/auth/login', { data: { username: user, password } });
+    expect(login.status()).toBe(200);
     const response = await request.get('/');
     expect(response.status()).toBe(200);
     expect(response.headers()['content-type'] ?? '').toContain('text/html');
@@ -97,6 +142,7 @@ test.describe('both projects', () => {
   });
 
   test('page load of / is served with SSR content and a request id', async ({ page }) => {
+    await signIn(page);
     const response = await page.goto('/');
     expect(response, 'navigation response').not.toBeNull();
     expect(response!.status()).toBe(200);
@@ -131,6 +177,8 @@ test.describe('hydrated', () => {
 
     await page.goto('/');
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 20_000 });
+    await signIn(page);
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 20_000 });
 
     const checks = page.getByTestId('checks');
     const dbStatus = page.getByTestId('db-status');
@@ -149,6 +197,12 @@ test.describe('hydrated', () => {
     expectDbStatus(await dbStatus.textContent());
     await expect(page.locator('h1')).toHaveText('Tessera');
 
+    // Sign out: back to the form, and the session is gone.
+    await page.getByTestId('sign-out').click();
+    await expect(page.getByTestId('sign-in-form')).toBeVisible();
+    await page.reload();
+    await expect(page.getByTestId('sign-in-form')).toBeVisible();
+
     expect(pageErrors, 'uncaught errors in the page').toEqual([]);
     expect(consoleErrors, 'console errors').toEqual([]);
   });
@@ -165,7 +219,7 @@ test.describe('no-js', () => {
       if (isApiCall(request)) apiCalls.push(request.url());
     });
 
-    await page.goto('/');
+    await signIn(page);
     await expect(page.locator('h1')).toHaveText('Tessera');
     await expect(page.getByTestId('db-status')).toHaveText(DB_STATUS);
     expectDbStatus(await page.getByTestId('db-status').textContent());
@@ -182,5 +236,10 @@ test.describe('no-js', () => {
     await expect(page.getByTestId('checks')).toHaveText(checksText(1));
     await expect(page.locator('body')).not.toHaveAttribute('data-hydrated');
     expect(apiCalls, 'requests made without JavaScript').toEqual([]);
+
+    // Signing out is a form too.
+    await page.getByTestId('sign-out').click();
+    await expect(page.getByTestId('sign-in-form')).toBeVisible();
+    await expect(page.getByTestId('db-status')).toHaveCount(0);
   });
 });

@@ -2,6 +2,7 @@
 //! `RateLimit-*` headers, and the Origin check that protects cookie-authenticated unsafe requests (CSRF).
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -63,26 +64,47 @@ fn set_rate_headers(headers: &mut HeaderMap, state: &RateState) {
     }
 }
 
-/// The global per-IP limit (health probes are exempt: an orchestrator must always reach them).
-pub async fn rate_limit(State(services): State<Services>, request: Request, next: Next) -> Response {
+/// Where the per-user limit (counted when the caller is authenticated, in `Caller`) leaves its state for
+/// the response headers.
+#[derive(Clone, Default)]
+pub struct UserRate(pub Arc<Mutex<Option<RateState>>>);
+
+impl UserRate {
+    pub fn record(&self, state: RateState) {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(state);
+    }
+
+    fn get(&self) -> Option<RateState> {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The global per-IP limit (health probes are exempt: an orchestrator must always reach them). The
+/// `RateLimit-*` headers describe the tighter of the per-IP and the per-user limit.
+pub async fn rate_limit(State(services): State<Services>, mut request: Request, next: Next) -> Response {
     if request.uri().path().starts_with("/health/") {
         return next.run(request).await;
     }
+    let user_rate = UserRate::default();
+    request.extensions_mut().insert(user_rate.clone());
     let limit = services.config.auth.rate_limit_ip_per_min;
     let bucket = format!("ip:{}", client_ip(&request));
-    let Some(state) = ratelimit::hit(&services.cache, &bucket, limit, Duration::from_secs(60)).await else {
-        return next.run(request).await;
-    };
-    let mut response = if state.limited {
-        Problem::from(tessera_core::Error::TooManyRequests {
+    let ip_state = ratelimit::hit(&services.cache, &bucket, limit, Duration::from_secs(60)).await;
+    let mut response = match ip_state {
+        Some(state) if state.limited => Problem::from(tessera_core::Error::TooManyRequests {
             detail: "too many requests from this address; slow down".into(),
             retry_after: state.reset,
         })
-        .into_response()
-    } else {
-        next.run(request).await
+        .into_response(),
+        _ => next.run(request).await,
     };
-    set_rate_headers(response.headers_mut(), &state);
+    let tighter = match (ip_state, user_rate.get()) {
+        (Some(ip), Some(user)) => Some(if user.remaining < ip.remaining { user } else { ip }),
+        (one, other) => one.or(other),
+    };
+    if let Some(state) = tighter {
+        set_rate_headers(response.headers_mut(), &state);
+    }
     response
 }
 

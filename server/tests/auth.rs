@@ -623,6 +623,27 @@ tessera_core::conformance! {
         assert_eq!(r.header("ratelimit-remaining"), "4");
     }
 
+    async fn per_user_rate_limit_with_headers(db: Database) {
+        let s = services(&db, &[("TESSERA_RATE_LIMIT_USER_PER_MIN", "3")]);
+        let c = Client::new(&s);
+        create_user(&s, "alice").await;
+        create_user(&s, "bob").await;
+        let alice = c.token("alice").await;
+        for n in 1..=3u64 {
+            let r = c.call(Method::GET, "/api/v1/auth/session", Some(&alice), None).await;
+            assert_eq!(r.status, StatusCode::OK, "request {n}: {}", r.text);
+            assert_eq!(r.header("ratelimit-limit"), "3", "request {n}");
+            assert_eq!(r.header("ratelimit-remaining"), (3 - n).to_string(), "request {n}");
+        }
+        let r = c.call(Method::GET, "/api/v1/auth/session", Some(&alice), None).await;
+        assert_problem(&r, 429, "the fourth request of the same user");
+        assert!(!r.header("retry-after").is_empty());
+        assert_eq!(r.header("ratelimit-remaining"), "0");
+        let bob = c.token("bob").await;
+        let r = c.call(Method::GET, "/api/v1/auth/session", Some(&bob), None).await;
+        assert_eq!(r.status, StatusCode::OK, "another user has their own budget: {}", r.text);
+    }
+
     async fn sign_in_rate_limit_per_ip(db: Database) {
         let s = services(&db, &[(LOGIN_LIMIT, "3")]);
         let c = Client::new(&s);

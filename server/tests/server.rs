@@ -1,7 +1,9 @@
 //! The real `tessera` binary against real PostgreSQL, SQLite and Redis: startup, health, SSR, request ids,
-//! the server function, bad configuration and graceful shutdown.
+//! the server function, bad configuration, graceful shutdown, `tessera admin create` and the first-start
+//! setup token.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -47,7 +49,11 @@ impl Server {
     }
 
     async fn start(extra: &[(&str, String)]) -> Server {
-        let dir = temp_dir();
+        Self::start_in(temp_dir(), extra).await
+    }
+
+    /// Starts the server on an existing test directory (its data directory is `<dir>/data`).
+    async fn start_in(dir: PathBuf, extra: &[(&str, String)]) -> Server {
         let port = free_port();
         let child = Self::command(&dir, port, extra)
             .stdout(Stdio::from(std::fs::File::create(dir.join("stdout.log")).unwrap()))
@@ -70,6 +76,11 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("server did not start: {}", self.logs());
+    }
+
+    /// What the server printed on standard output so far (the console, not the logs).
+    fn stdout(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stdout.log")).unwrap_or_default()
     }
 
     fn logs(&self) -> String {
@@ -122,6 +133,14 @@ fn assert_one_line_error(output: &Output, setting: &str) {
     assert!(line.starts_with(&format!("error: {setting}")), "should name {setting}: {stderr}");
 }
 
+const ADMIN_USER: &str = "owner";
+const ADMIN_PASSWORD: &str = "correct horse battery staple 42";
+
+/// Creates the Owner at start.
+fn admin_env() -> Vec<(&'static str, String)> {
+    vec![("TESSERA_ADMIN_USER", ADMIN_USER.to_owned()), ("TESSERA_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned())]
+}
+
 async fn exercise_running_server(server: &Server, backend: &str, cache: &str) {
     // Health.
     let live = server.get("/health/live").await;
@@ -133,11 +152,29 @@ async fn exercise_running_server(server: &Server, backend: &str, cache: &str) {
     assert_eq!(body["backend"], backend, "{body}");
     assert_eq!(body["cache"]["kind"], cache, "{body}");
 
-    // The landing page is server-rendered with data read through the server function.
+    // Anonymous visitors get the sign-in page, no data.
     let page = server.get("/").await;
     assert_eq!(page.status(), 200);
     let request_id = page.headers().get("x-request-id").expect("x-request-id").to_str().unwrap().to_owned();
     assert_eq!(uuid::Uuid::parse_str(&request_id).unwrap().get_version_num(), 7);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("data-testid=\"sign-in-form\""), "{html}");
+    assert!(!html.contains("Database:"), "{html}");
+
+    // Signed in (the Owner from TESSERA_ADMIN_USER), the landing page is server-rendered with data read
+    // through the server function.
+    let client = reqwest::Client::new();
+    let login = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&serde_json::json!({ "username": ADMIN_USER, "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let login: serde_json::Value = login.json().await.unwrap();
+    let session = format!("tessera_access={}", login["access_token"].as_str().unwrap());
+    let page = client.get(format!("{}/", server.base)).header("cookie", &session).send().await.unwrap();
+    assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("<h1>Tessera</h1>"), "{html}");
     assert!(html.contains(&format!("Database: {backend} ·")), "{html}");
@@ -146,7 +183,6 @@ async fn exercise_running_server(server: &Server, backend: &str, cache: &str) {
     assert!(html.contains("/pkg/tessera.js"), "hydration script missing: {html}");
 
     // An incoming request id is echoed.
-    let client = reqwest::Client::new();
     let echoed = client
         .get(format!("{}/health/live", server.base))
         .header("x-request-id", "abc-123")
@@ -155,10 +191,28 @@ async fn exercise_running_server(server: &Server, backend: &str, cache: &str) {
         .unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "abc-123");
 
-    // The server function answers the browser's call.
+    // The server function answers the browser's call: signed in, from the site's own origin.
+    let status_fn = format!("{}/fn/system/status", server.base);
+    let form = "application/x-www-form-urlencoded";
+    let anonymous =
+        client.post(&status_fn).header("content-type", form).body("check=7").send().await.unwrap();
+    assert!(!anonymous.status().is_success(), "anonymous callers get no data");
+    let origin = server.base.replace("127.0.0.1", "localhost");
+    let cross_site = client
+        .post(&status_fn)
+        .header("content-type", form)
+        .header("cookie", &session)
+        .header("origin", "http://evil.example")
+        .body("check=7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403, "cookie requests from another origin are refused");
     let call = client
-        .post(format!("{}/fn/system/status", server.base))
-        .header("content-type", "application/x-www-form-urlencoded")
+        .post(&status_fn)
+        .header("content-type", form)
+        .header("cookie", &session)
+        .header("origin", origin)
         .body("check=7")
         .send()
         .await
@@ -180,7 +234,7 @@ async fn exercise_running_server(server: &Server, backend: &str, cache: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_on_sqlite_with_the_in_process_cache() {
-    let server = Server::start(&[]).await;
+    let server = Server::start(&admin_env()).await;
     exercise_running_server(&server, "sqlite", "memory").await;
     assert!(server.dir.join("data/tessera.db").exists(), "the SQLite file lives in the data directory");
     assert!(server.dir.join("data/secret.key").exists(), "a secret key is generated on first start");
@@ -195,12 +249,13 @@ async fn serves_on_sqlite_with_the_in_process_cache() {
 async fn serves_on_postgres_with_redis() {
     let db = TestDatabase::empty(Backend::Postgres).await;
     let prefix = format!("{}:", unique_name("tessera-test"));
-    let server = Server::start(&[
+    let mut env = admin_env();
+    env.extend([
         ("DATABASE_URL", db.url.clone()),
         ("REDIS_URL", redis_url()),
         ("TESSERA_REDIS_PREFIX", prefix),
-    ])
-    .await;
+    ]);
+    let server = Server::start(&env).await;
     exercise_running_server(&server, "postgres", "redis").await;
     assert!(!server.dir.join("data/tessera.db").exists(), "no SQLite file when DATABASE_URL is set");
     let status = server.terminate();
@@ -319,4 +374,106 @@ async fn migrate_and_health_subcommands() {
     assert!(!health.status.success(), "health must fail when nothing listens");
     std::fs::remove_dir_all(&dir).unwrap();
     db.remove().await;
+}
+
+/// `tessera admin create --username <username> --email <username>@example.com` on `<dir>/data` (the data
+/// directory `Server::start_in(dir, …)` uses), with the password from `TESSERA_ADMIN_PASSWORD` when given,
+/// and `stdin` piped to standard input.
+fn admin_create(dir: &Path, username: &str, password_env: Option<&str>, stdin: &str) -> Output {
+    let email = format!("{username}@example.com");
+    let mut cmd = Command::new(BIN);
+    cmd.args(["admin", "create", "--username", username, "--email", email.as_str()])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TESSERA_DATA_DIR", dir.join("data"))
+        .env("TESSERA_LOG_LEVEL", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(password) = password_env {
+        cmd.env("TESSERA_ADMIN_PASSWORD", password);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if !stdin.is_empty() {
+        // The command may not read standard input (the password came from the environment): ignore EPIPE.
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_create_makes_an_owner_who_can_sign_in() {
+    const PASSWORD: &str = "correct horse battery staple 42";
+    let dir = temp_dir();
+
+    let out = admin_create(&dir, "root", Some(PASSWORD), "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("created Owner 'root'"), "{stdout}");
+    assert!(!stdout.contains(PASSWORD) && !String::from_utf8_lossy(&out.stderr).contains(PASSWORD));
+
+    // The same username again: one line naming the field.
+    let out = admin_create(&dir, "root", Some(PASSWORD), "");
+    assert_one_line_error(&out, "username");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("this username is already taken"), "{stderr}");
+
+    // A weak password from standard input (no TESSERA_ADMIN_PASSWORD): one line naming the field.
+    let out = admin_create(&dir, "second", None, "short\n");
+    assert_one_line_error(&out, "password");
+
+    // The server on that data directory: users exist, so no setup token; the Owner signs in over HTTP.
+    let server = Server::start_in(dir, &[]).await;
+    let console = server.stdout();
+    assert!(!console.contains("one-time token"), "no setup token once a user exists: {console}");
+    let client = reqwest::Client::new();
+    let login = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&serde_json::json!({"username": "root", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let body: serde_json::Value = login.json().await.unwrap();
+    assert_eq!(body["user"]["username"], "root", "{body}");
+    let access = body["access_token"].as_str().expect("access_token").to_owned();
+
+    let session =
+        client.get(format!("{}/api/v1/auth/session", server.base)).bearer_auth(&access).send().await.unwrap();
+    assert_eq!(session.status(), 200);
+    let session: serde_json::Value = session.json().await.unwrap();
+    assert_eq!(session["user"]["username"], "root", "{session}");
+    let permissions = session["permissions"].as_array().expect("permissions");
+    assert!(permissions.iter().any(|p| p == "*"), "the Owner holds every permission: {session}");
+
+    // The user whose password was refused was not created.
+    let refused = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&serde_json::json!({"username": "second", "password": "short"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(server.terminate().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_start_without_users_prints_a_one_time_setup_token() {
+    let server = Server::start(&[]).await;
+    let console = server.stdout();
+    let lines: Vec<&str> = console.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("one-time token"))
+        .unwrap_or_else(|| panic!("no setup token printed: {}", server.logs()));
+    assert!(lines[at].contains("/setup"), "{console}");
+    let token = lines.get(at + 1).map(|l| l.trim()).unwrap_or_default();
+    assert!(token.starts_with("tss_") && token.len() > 20, "the token follows on the next line: {console}");
+    let stderr = std::fs::read_to_string(server.dir.join("stderr.log")).unwrap_or_default();
+    assert!(!stderr.contains(token), "the token is printed, never logged: {stderr}");
+    let logged = console.lines().filter(|l| l.starts_with('{')).any(|l| l.contains(token));
+    assert!(!logged, "the token is printed, never logged: {console}");
+    assert!(server.terminate().success());
 }

@@ -14,11 +14,12 @@ pub struct StatusView {
     pub check: u32,
 }
 
-/// Reads the installation's state from the database.
+/// Reads the installation's state from the database (signed-in users only).
 #[server(prefix = "/fn", endpoint = "system/status")]
 pub async fn get_status(check: u32) -> Result<StatusView, ServerFnError> {
-    let services = expect_context::<tessera_core::Services>();
-    let status = services.status().await.map_err(|e| {
+    let request = super::auth::server::Request::capture()?;
+    request.require_principal().await?;
+    let status = request.services.status().await.map_err(|e| {
         tracing::error!(error = %e, "reading the system status failed");
         ServerFnError::new("the database is not available")
     })?;

@@ -8,6 +8,7 @@
 pub mod aaguid;
 pub mod api_tokens;
 pub mod audit;
+pub mod cookies;
 pub mod keys;
 pub mod lockout;
 pub mod mailer;

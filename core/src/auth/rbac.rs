@@ -25,6 +25,7 @@
 //! role may inherit from Owner). The last active Owner can never be removed or disabled.
 
 mod assignments;
+pub(crate) use assignments::keep_an_owner;
 mod permission;
 mod role_permissions;
 mod roles;

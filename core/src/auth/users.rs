@@ -423,6 +423,9 @@ impl Auth {
             return Err(Error::invalid("is_active", ErrorCode::Range, "you cannot deactivate yourself"));
         }
         let mut tx = self.db.begin().await?;
+        if is_active == Patch::Set(false) {
+            super::rbac::keep_an_owner(&mut tx, id).await?;
+        }
         let mut update = tx.sql("UPDATE app_users SET updated_at = ");
         update.bind(Utc::now()).push(", updated_by = ").bind(actor.user_id);
         if let Some(email) = email {

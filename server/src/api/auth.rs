@@ -12,12 +12,12 @@ use axum::Json;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tessera_core::auth::audit::{self, AuditFilter};
-use tessera_core::auth::{ratelimit, LoginOutcome};
+use tessera_core::auth::{cookies, ratelimit, LoginOutcome};
 use tessera_core::events::Actor;
 use tessera_core::Services;
 use uuid::Uuid;
 
-use super::extract::{cookie, ApiJson, ApiPath, ApiQuery, Caller, Client, ACCESS_COOKIE, REFRESH_COOKIE};
+use super::extract::{cookie, ApiJson, ApiPath, ApiQuery, Caller, Client, REFRESH_COOKIE};
 use super::openapi::Endpoint;
 use super::problem::Problem;
 
@@ -117,39 +117,18 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 // --- Cookies and sign-in answers -------------------------------------------------------------------------
 
-fn cookie_header(
-    s: &Services,
-    name: &str,
-    value: &str,
-    path: &str,
-    max_age: Duration,
-) -> Option<HeaderValue> {
-    // `Secure` whenever Tessera is served over https (browsers refuse Secure cookies on plain http other than
-    // localhost, and the development setup runs on http): see docs/decisions/0007-auth-tokens-and-sessions.md.
-    let secure = if s.config.public_url.starts_with("https://") { "; Secure" } else { "" };
-    let text =
-        format!("{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite=Lax{secure}", max_age.as_secs());
-    HeaderValue::from_str(&text).ok()
-}
-
 /// The login answer: the JSON body of `api.md` plus the browser's session cookies.
 fn signed_in(s: &Services, outcome: &LoginOutcome) -> Response {
-    let auth = &s.config.auth;
-    let mut response = Json(outcome).into_response();
-    let cookies = [
-        cookie_header(s, ACCESS_COOKIE, &outcome.access_token, "/", auth.access_token_ttl),
-        cookie_header(s, REFRESH_COOKIE, &outcome.refresh_token, "/api/v1/auth", auth.refresh_token_ttl),
-    ];
-    for value in cookies.into_iter().flatten() {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
+    with_cookies(Json(outcome).into_response(), cookies::signed_in(&s.config, outcome))
 }
 
 fn signed_out(s: &Services) -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    for (name, path) in [(ACCESS_COOKIE, "/"), (REFRESH_COOKIE, "/api/v1/auth")] {
-        if let Some(value) = cookie_header(s, name, "", path, Duration::ZERO) {
+    with_cookies(StatusCode::NO_CONTENT.into_response(), cookies::signed_out(&s.config))
+}
+
+fn with_cookies(mut response: Response, values: [String; 2]) -> Response {
+    for value in values {
+        if let Ok(value) = HeaderValue::from_str(&value) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }

@@ -49,9 +49,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     }
 }
 
-/// The cookies a browser session uses (set by `/auth/login`, `/auth/refresh` and the passkey sign-in).
-pub const ACCESS_COOKIE: &str = "tessera_access";
-pub const REFRESH_COOKIE: &str = "tessera_refresh";
+pub use tessera_core::auth::cookies::{ACCESS_COOKIE, REFRESH_COOKIE};
 
 /// The IP address and user agent of a request, for audit entries and sessions.
 pub fn client_actor(parts: &Parts) -> Actor {
@@ -123,6 +121,9 @@ where
         let limit = services.config.auth.rate_limit_user_per_min;
         let bucket = format!("user:{}", principal.user_id);
         if let Some(state) = ratelimit::hit(&services.cache, &bucket, limit, Duration::from_secs(60)).await {
+            if let Some(slot) = parts.extensions.get::<crate::security::UserRate>() {
+                slot.record(state);
+            }
             if state.limited {
                 return Err(Problem::from(tessera_core::Error::TooManyRequests {
                     detail: "too many requests for this user; slow down".into(),

@@ -104,6 +104,19 @@ async fn holds_owner(tx: &mut Tx, user_id: Uuid, now: DateTime<Utc>) -> Result<b
     Ok(count(tx, &sql).await? > 0)
 }
 
+/// Refuses to deactivate the last active Owner (nobody could administer Tessera any more).
+pub(crate) async fn keep_an_owner(tx: &mut Tx, user_id: Uuid) -> Result<()> {
+    let now = Utc::now();
+    if holds_owner(tx, user_id, now).await? && other_owners(tx, user_id, now).await? == 0 {
+        return Err(Error::invalid(
+            "is_active",
+            ErrorCode::Invalid,
+            "the last active Owner cannot be deactivated; make someone else an Owner first",
+        ));
+    }
+    Ok(())
+}
+
 /// How many users other than `user_id` are active Owners at `now`.
 async fn other_owners(tx: &mut Tx, user_id: Uuid, now: DateTime<Utc>) -> Result<i64> {
     let mut sql = active_owners(tx, now);

@@ -1,0 +1,56 @@
+//! The browser session cookies, shared by the REST endpoints and the Leptos server functions.
+//!
+//! `tessera_access` carries the JWT (Path=/), `tessera_refresh` the refresh token (only sent to the auth
+//! endpoints). Both are HttpOnly and SameSite=Lax, and Secure whenever Tessera is served over https
+//! (decision 0007: plain-http development would lose Secure cookies).
+
+use std::time::Duration;
+
+use super::LoginOutcome;
+use crate::config::Config;
+
+pub const ACCESS_COOKIE: &str = "tessera_access";
+pub const REFRESH_COOKIE: &str = "tessera_refresh";
+const REFRESH_PATH: &str = "/api/v1/auth";
+
+fn set_cookie(config: &Config, name: &str, value: &str, path: &str, max_age: Duration) -> String {
+    let secure = if config.public_url.starts_with("https://") { "; Secure" } else { "" };
+    format!("{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite=Lax{secure}", max_age.as_secs())
+}
+
+/// The `Set-Cookie` values of a sign-in.
+pub fn signed_in(config: &Config, outcome: &LoginOutcome) -> [String; 2] {
+    let auth = &config.auth;
+    [
+        set_cookie(config, ACCESS_COOKIE, &outcome.access_token, "/", auth.access_token_ttl),
+        set_cookie(config, REFRESH_COOKIE, &outcome.refresh_token, REFRESH_PATH, auth.refresh_token_ttl),
+    ]
+}
+
+/// The `Set-Cookie` values that remove both cookies.
+pub fn signed_out(config: &Config) -> [String; 2] {
+    [
+        set_cookie(config, ACCESS_COOKIE, "", "/", Duration::ZERO),
+        set_cookie(config, REFRESH_COOKIE, "", REFRESH_PATH, Duration::ZERO),
+    ]
+}
+
+/// The value of cookie `name` in one `Cookie` header.
+pub fn find(cookie_header: &str, name: &str) -> Option<String> {
+    cookie_header.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        (key == name).then(|| value.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let header = "a=1; tessera_access=abc.def; tessera_access_x=no";
+        assert_eq!(find(header, ACCESS_COOKIE).as_deref(), Some("abc.def"));
+        assert_eq!(find(header, REFRESH_COOKIE), None);
+    }
+}
