@@ -118,6 +118,9 @@ pub struct AuthSettings {
     pub rate_limit_ip_per_min: u64,
     pub rate_limit_user_per_min: u64,
     pub rate_limit_login_per_min: u64,
+    /// `TESSERA_WEBAUTHN_ORIGINS`: further origins allowed in passkey ceremonies, comma-separated (e.g. the
+    /// desktop client's `tauri://localhost`); the relying party id stays the public URL's host.
+    pub webauthn_origins: Vec<String>,
     /// `TESSERA_SMTP_URL`: e.g. `smtps://user:pass@mail.example.com`. Without it mail is written as `.eml`
     /// files to `<data_dir>/mail` (the development mailer).
     pub smtp_url: Option<Secret>,
@@ -146,6 +149,7 @@ impl Default for AuthSettings {
             rate_limit_ip_per_min: 1200,
             rate_limit_user_per_min: 6000,
             rate_limit_login_per_min: 10,
+            webauthn_origins: Vec::new(),
             smtp_url: None,
             mail_from: "Tessera <tessera@localhost>".into(),
             admin_user: None,
@@ -219,6 +223,7 @@ struct FileConfig {
     rate_limit_login_per_min: Option<u64>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    webauthn_origins: Option<String>,
 }
 
 /// Looks a setting up: environment first, then the file.
@@ -459,6 +464,10 @@ fn load_auth(src: &Source<'_>) -> Result<AuthSettings, ConfigError> {
                 u64::from(u32::MAX),
             )?
             .unwrap_or(d.rate_limit_login_per_min),
+        webauthn_origins: src
+            .text("TESSERA_WEBAUTHN_ORIGINS", |f| f.webauthn_origins.clone())
+            .map(|list| list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default(),
         smtp_url: src.text("TESSERA_SMTP_URL", |f| f.smtp_url.clone()).map(Secret::new),
         mail_from: src.text("TESSERA_MAIL_FROM", |f| f.mail_from.clone()).unwrap_or(d.mail_from),
         // Bootstrap credentials come from the environment only (never from a file that is easy to commit).

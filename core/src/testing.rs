@@ -116,6 +116,18 @@ async fn admin_connection() -> PgConnection {
     })
 }
 
+/// The cache each backend is deployed with: Redis (with a key prefix of its own) beside PostgreSQL, the
+/// in-process cache beside SQLite — so tests on PostgreSQL exercise the multi-instance setup.
+pub async fn cache_for(db: &Database) -> crate::Cache {
+    match db.backend() {
+        Backend::Postgres => {
+            let prefix = format!("{}:", unique_name("tessera-test"));
+            crate::Cache::redis(&redis_url(), &prefix).await.unwrap()
+        }
+        Backend::Sqlite => crate::Cache::memory(),
+    }
+}
+
 /// Services over `db` with the default configuration, an in-process cache and a fixed test secret.
 pub fn services(db: Database) -> crate::Services {
     services_with(db, crate::Cache::memory(), &[])

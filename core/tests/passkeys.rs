@@ -23,8 +23,9 @@ struct Fixture {
     origin: Url,
 }
 
-fn fixture(db: &Database) -> Fixture {
-    let services = tessera_core::testing::services(db.clone());
+async fn fixture(db: &Database) -> Fixture {
+    let cache = tessera_core::testing::cache_for(db).await;
+    let services = tessera_core::testing::services_with(db.clone(), cache, &[]);
     let origin = Url::parse(&services.config.public_url).unwrap();
     Fixture { auth: services.auth().clone(), origin }
 }
@@ -101,7 +102,7 @@ fn assert_ceremony_gone<T: std::fmt::Debug>(result: Result<T, Error>) {
 
 tessera_core::conformance! {
     async fn register_then_sign_in_username_first(db: Database) {
-        let f = fixture(&db);
+        let f = fixture(&db).await;
         let alice = person(&f.auth, "alice").await;
         let mut device = Device::new();
 
@@ -150,7 +151,7 @@ tessera_core::conformance! {
     }
 
     async fn discoverable_sign_in_names_the_user_through_the_user_handle(db: Database) {
-        let f = fixture(&db);
+        let f = fixture(&db).await;
         let bob = person(&f.auth, "bob").await;
         let mut device = Device::new();
         let (_, registered) = register(&f, &mut device, &bob, None).await;
@@ -183,7 +184,7 @@ tessera_core::conformance! {
     }
 
     async fn a_ceremony_finishes_once(db: Database) {
-        let f = fixture(&db);
+        let f = fixture(&db).await;
         let dave = person(&f.auth, "dave").await;
         let mut device = Device::new();
 
@@ -219,7 +220,7 @@ tessera_core::conformance! {
     }
 
     async fn an_assertion_made_for_another_origin_is_refused(db: Database) {
-        let f = fixture(&db);
+        let f = fixture(&db).await;
         let erin = person(&f.auth, "erin").await;
         let mut device = Device::new();
         register(&f, &mut device, &erin, None).await;
@@ -252,7 +253,7 @@ tessera_core::conformance! {
     }
 
     async fn a_counter_that_goes_back_is_refused(db: Database) {
-        let f = fixture(&db);
+        let f = fixture(&db).await;
         let frank = person(&f.auth, "frank").await;
         let mut device = Device::new();
         register(&f, &mut device, &frank, None).await;
@@ -279,7 +280,7 @@ tessera_core::conformance! {
     }
 
     async fn a_deactivated_account_cannot_sign_in(db: Database) {
-        let f = fixture(&db);
+        let f = fixture(&db).await;
         let gina = person(&f.auth, "gina").await;
         let mut device = Device::new();
         register(&f, &mut device, &gina, None).await;
@@ -297,7 +298,7 @@ tessera_core::conformance! {
     }
 
     async fn an_enrollment_token_registers_one_passkey_once(db: Database) {
-        let f = fixture(&db);
+        let f = fixture(&db).await;
         let hugo = person(&f.auth, "hugo").await;
         let mut device = Device::new();
 
@@ -363,7 +364,7 @@ tessera_core::conformance! {
     }
 
     async fn users_rename_and_delete_only_their_own_passkeys(db: Database) {
-        let f = fixture(&db);
+        let f = fixture(&db).await;
         let ivy = person(&f.auth, "ivy").await;
         let jack = person(&f.auth, "jack").await;
         let mut device = Device::new();

@@ -19,8 +19,9 @@ use uuid::Uuid;
 // Helpers
 // ---------------------------------------------------------------------------------------------------------------
 
-fn auth_of(db: &Database) -> Auth {
-    tessera_core::testing::services(db.clone()).auth().clone()
+async fn auth_of(db: &Database) -> Auth {
+    let cache = tessera_core::testing::cache_for(db).await;
+    tessera_core::testing::services_with(db.clone(), cache, &[]).auth().clone()
 }
 
 struct Person {
@@ -107,7 +108,7 @@ fn names(list: &Value, key: &str) -> Vec<String> {
 
 tessera_core::conformance! {
     async fn the_system_roles_grant_what_the_spec_says(db: Database) {
-        let auth = auth_of(&db);
+        let auth = auth_of(&db).await;
         let root = owner(&auth, "root").await;
         let (table, report, migration) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         let checks: Vec<String> = vec![
@@ -163,7 +164,7 @@ tessera_core::conformance! {
     }
 
     async fn a_custom_role_can_grant_one_table(db: Database) {
-        let auth = auth_of(&db);
+        let auth = auth_of(&db).await;
         let root = owner(&auth, "root").await;
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         let body = json!({
@@ -244,7 +245,7 @@ tessera_core::conformance! {
     }
 
     async fn an_expired_grant_stops_working_on_time_even_when_cached(db: Database) {
-        let auth = auth_of(&db);
+        let auth = auth_of(&db).await;
         let root = owner(&auth, "root").await;
         let temp = person(&auth, "temp").await;
         let table_read = format!("table:{}:read", Uuid::now_v7());
@@ -280,7 +281,7 @@ tessera_core::conformance! {
     }
 
     async fn an_inactive_grant_grants_nothing_until_reactivated(db: Database) {
-        let auth = auth_of(&db);
+        let auth = auth_of(&db).await;
         let root = owner(&auth, "root").await;
         let user = person(&auth, "user").await;
         let update = format!("table:{}:update", Uuid::now_v7());
@@ -329,7 +330,7 @@ tessera_core::conformance! {
     }
 
     async fn a_child_role_inherits_its_parents_permissions(db: Database) {
-        let auth = auth_of(&db);
+        let auth = auth_of(&db).await;
         let root = owner(&auth, "root").await;
         let table = Uuid::now_v7();
         let parent = auth
@@ -388,7 +389,7 @@ tessera_core::conformance! {
     }
 
     async fn role_changes_are_visible_at_once_despite_the_cache(db: Database) {
-        let auth = auth_of(&db);
+        let auth = auth_of(&db).await;
         let root = owner(&auth, "root").await;
         let role = auth.create_role(&root.actor, &json!({ "name": "Growing" })).await.unwrap();
         let role_id = id_of(&role);
@@ -436,7 +437,7 @@ tessera_core::conformance! {
     }
 
     async fn api_token_scopes_restrict_what_the_user_may_do(db: Database) {
-        let auth = auth_of(&db);
+        let auth = auth_of(&db).await;
         let root = owner(&auth, "root").await;
         let table_read = format!("table:{}:read", Uuid::now_v7());
         let token = scoped(&root.principal, &["table:*:read"]);
@@ -456,7 +457,7 @@ tessera_core::conformance! {
     }
 
     async fn system_roles_are_immutable(db: Database) {
-        let auth = auth_of(&db);
+        let auth = auth_of(&db).await;
         let root = owner(&auth, "root").await;
         let message = "system roles cannot be changed";
         for role in [OWNER_ROLE, ADMIN_ROLE, EDITOR_ROLE, VIEWER_ROLE] {
@@ -503,7 +504,7 @@ tessera_core::conformance! {
     }
 
     async fn role_names_are_unique_and_updates_are_versioned(db: Database) {
-        let auth = auth_of(&db);
+        let auth = auth_of(&db).await;
         let root = owner(&auth, "root").await;
         let auditors = auth.create_role(&root.actor, &json!({ "name": "Auditors" })).await.unwrap();
         let auditors_id = id_of(&auditors);
@@ -573,7 +574,7 @@ tessera_core::conformance! {
     }
 
     async fn only_an_owner_hands_out_ownership_and_the_last_owner_stays(db: Database) {
-        let auth = auth_of(&db);
+        let auth = auth_of(&db).await;
         let first = owner(&auth, "first").await;
         let admin = with_role(&auth, &first, "admin", ADMIN_ROLE).await;
         let second = person(&auth, "second").await;

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 use tessera_core::auth::users::{Bootstrap, NewUser};
 use tessera_core::events::Actor;
-use tessera_core::{Cache, Database, Services};
+use tessera_core::{Database, Services};
 use uuid::Uuid;
 
 mod common;
@@ -39,11 +39,11 @@ const EDITOR_ROLE: &str = "00000000-0000-0000-0000-0000000000a3";
 const VIEWER_ROLE: &str = "00000000-0000-0000-0000-0000000000a4";
 
 /// Services with both per-IP limits off unless `env` sets them.
-fn services(db: &Database, env: &[(&str, &str)]) -> Services {
+async fn services(db: &Database, env: &[(&str, &str)]) -> Services {
     let mut vars: Vec<(&str, &str)> = vec![(IP_LIMIT, "0"), (LOGIN_LIMIT, "0")];
     vars.retain(|(k, _)| !env.iter().any(|(name, _)| name == k));
     vars.extend_from_slice(env);
-    tessera_core::testing::services_with(db.clone(), Cache::memory(), &vars)
+    tessera_core::testing::services_with(db.clone(), tessera_core::testing::cache_for(db).await, &vars)
 }
 
 fn new_user(username: &str) -> NewUser {
@@ -206,7 +206,7 @@ async fn seed_row(c: &Client, owner: &str) -> String {
 
 tessera_core::conformance! {
     async fn login_answers_tokens_and_cookies(db: Database) {
-        let s = services(&db, &[]);
+        let s = services(&db, &[]).await;
         let c = Client::new(&s);
         let alice = create_user(&s, "alice").await;
 
@@ -274,7 +274,7 @@ tessera_core::conformance! {
     }
 
     async fn wrong_password_and_unknown_user_answer_the_same(db: Database) {
-        let s = services(&db, &[]);
+        let s = services(&db, &[]).await;
         let c = Client::new(&s);
         create_user(&s, "alice").await;
         let wrong = c.login("alice", WRONG_PASSWORD).await;
@@ -299,7 +299,7 @@ tessera_core::conformance! {
             ("TESSERA_LOCKOUT_SECS", "2"),
             ("TESSERA_LOCKOUT_MAX_SECS", "8"),
         ];
-        let s = services(&db, &lockout);
+        let s = services(&db, &lockout).await;
         let c = Client::new(&s);
         let alice = create_user(&s, "alice").await;
         create_owner(&s, "root").await;
@@ -340,7 +340,7 @@ tessera_core::conformance! {
             ("TESSERA_LOCKOUT_SECS", "600"),
             ("TESSERA_LOCKOUT_MAX_SECS", "1200"),
         ];
-        let s2 = services(&db, &long);
+        let s2 = services(&db, &long).await;
         let c2 = Client::new(&s2);
         let root = c2.token("root").await;
         let alice_token = c2.token("alice").await;
@@ -364,7 +364,7 @@ tessera_core::conformance! {
     }
 
     async fn refresh_rotates_and_reuse_revokes_the_family(db: Database) {
-        let s = services(&db, &[]);
+        let s = services(&db, &[]).await;
         let c = Client::new(&s);
         create_user(&s, "alice").await;
         let session = "/api/v1/auth/session";
@@ -422,7 +422,7 @@ tessera_core::conformance! {
     }
 
     async fn forged_access_tokens_are_refused(db: Database) {
-        let s = services(&db, &[]);
+        let s = services(&db, &[]).await;
         let c = Client::new(&s);
         let owner = create_owner(&s, "root").await;
         create_user(&s, "alice").await;
@@ -507,7 +507,7 @@ tessera_core::conformance! {
     }
 
     async fn an_expired_access_token_is_refused_and_refresh_still_works(db: Database) {
-        let s = services(&db, &[("TESSERA_ACCESS_TOKEN_TTL_SECS", "10")]);
+        let s = services(&db, &[("TESSERA_ACCESS_TOKEN_TTL_SECS", "10")]).await;
         let c = Client::new(&s);
         create_user(&s, "alice").await;
         let session = "/api/v1/auth/session";
@@ -527,7 +527,7 @@ tessera_core::conformance! {
     }
 
     async fn cookie_requests_need_a_same_origin(db: Database) {
-        let s = services(&db, &[]);
+        let s = services(&db, &[]).await;
         let c = Client::new(&s);
         create_owner(&s, "root").await;
         let token = c.token("root").await;
@@ -595,7 +595,7 @@ tessera_core::conformance! {
     }
 
     async fn per_ip_rate_limit_with_headers(db: Database) {
-        let s = services(&db, &[(IP_LIMIT, "5")]);
+        let s = services(&db, &[(IP_LIMIT, "5")]).await;
         let c = Client::new(&s);
         let doc = "/api/v1/openapi.json";
         for n in 1..=5u64 {
@@ -624,7 +624,7 @@ tessera_core::conformance! {
     }
 
     async fn per_user_rate_limit_with_headers(db: Database) {
-        let s = services(&db, &[("TESSERA_RATE_LIMIT_USER_PER_MIN", "3")]);
+        let s = services(&db, &[("TESSERA_RATE_LIMIT_USER_PER_MIN", "3")]).await;
         let c = Client::new(&s);
         create_user(&s, "alice").await;
         create_user(&s, "bob").await;
@@ -645,7 +645,7 @@ tessera_core::conformance! {
     }
 
     async fn sign_in_rate_limit_per_ip(db: Database) {
-        let s = services(&db, &[(LOGIN_LIMIT, "3")]);
+        let s = services(&db, &[(LOGIN_LIMIT, "3")]).await;
         let c = Client::new(&s);
         create_user(&s, "alice").await;
         for n in 1..=3 {
@@ -662,7 +662,7 @@ tessera_core::conformance! {
     }
 
     async fn security_headers_on_every_response(db: Database) {
-        let s = services(&db, &[]);
+        let s = services(&db, &[]).await;
         let c = Client::new(&s);
         let paths = [
             ("/api/v1/openapi.json", 200),
@@ -703,7 +703,7 @@ tessera_core::conformance! {
         assert_ne!(again.header("content-security-policy"), csp, "a fresh nonce per response");
 
         // Over https: HSTS, and the cookies are Secure.
-        let secure = services(&db, &[("TESSERA_PUBLIC_URL", "https://tessera.example.com")]);
+        let secure = services(&db, &[("TESSERA_PUBLIC_URL", "https://tessera.example.com")]).await;
         let sc = Client::new(&secure);
         let r = sc.call(Method::GET, "/health/live", None, None).await;
         assert!(r.header("strict-transport-security").contains("max-age="), "{:?}", r.headers);
@@ -716,7 +716,7 @@ tessera_core::conformance! {
     }
 
     async fn anonymous_callers_reach_only_the_public_endpoints(db: Database) {
-        let s = services(&db, &[]);
+        let s = services(&db, &[]).await;
         let c = Client::new(&s);
         let doc = c.call(Method::GET, "/api/v1/openapi.json", None, None).await;
         assert_eq!(doc.status, StatusCode::OK, "{}", doc.text);
@@ -791,7 +791,7 @@ tessera_core::conformance! {
     }
 
     async fn rbac_matrix(db: Database) {
-        let s = services(&db, &[]);
+        let s = services(&db, &[]).await;
         let c = Client::new(&s);
         create_owner(&s, "owner").await;
         let admin = create_user(&s, "admin").await;
@@ -1007,7 +1007,7 @@ tessera_core::conformance! {
     }
 
     async fn audit_records_sign_ins(db: Database) {
-        let s = services(&db, &[]);
+        let s = services(&db, &[]).await;
         let c = Client::new(&s);
         create_owner(&s, "root").await;
         let alice = create_user(&s, "alice").await.to_string();
@@ -1054,7 +1054,7 @@ tessera_core::conformance! {
     }
 
     async fn first_run_setup(db: Database) {
-        let s = services(&db, &[]);
+        let s = services(&db, &[]).await;
         let c = Client::new(&s);
         let status = "/api/v1/auth/setup";
         let r = c.call(Method::GET, status, None, None).await;
@@ -1103,7 +1103,7 @@ tessera_core::conformance! {
     async fn password_reset_by_mail(db: Database) {
         let dir = std::env::temp_dir().join(tessera_core::testing::unique_name("tessera_auth_mail"));
         let data_dir = dir.display().to_string();
-        let s = services(&db, &[("TESSERA_DATA_DIR", data_dir.as_str())]);
+        let s = services(&db, &[("TESSERA_DATA_DIR", data_dir.as_str())]).await;
         let c = Client::new(&s);
         create_user(&s, "alice").await;
         let (old_access, old_refresh) = token_pair(&c.login("alice", PASSWORD).await);

@@ -9,7 +9,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 use tessera_core::auth::users::NewUser;
 use tessera_core::events::Actor;
-use tessera_core::{Cache, Database, Services};
+use tessera_core::{Database, Services};
 use uuid::Uuid;
 
 mod common;
@@ -39,9 +39,10 @@ struct Env {
 }
 
 impl Env {
-    fn new(db: &Database) -> Self {
+    async fn new(db: &Database) -> Self {
         let vars = [("TESSERA_RATE_LIMIT_IP_PER_MIN", "0"), ("TESSERA_RATE_LIMIT_LOGIN_PER_MIN", "0")];
-        let services = tessera_core::testing::services_with(db.clone(), Cache::memory(), &vars);
+        let cache = tessera_core::testing::cache_for(db).await;
+        let services = tessera_core::testing::services_with(db.clone(), cache, &vars);
         let origin = Url::parse(&services.config.public_url).unwrap();
         let client = Client::new(&services);
         Self { services, client, origin }
@@ -152,7 +153,7 @@ async fn count(db: &Database, sql_text: &str, id: Uuid) -> i64 {
 
 tessera_core::conformance! {
     async fn register_then_sign_in_username_first_and_manage(db: Database) {
-        let env = Env::new(&db);
+        let env = Env::new(&db).await;
         let (alice, token) = env.user("alice", false).await;
         let mut device = Device::new();
 
@@ -215,7 +216,7 @@ tessera_core::conformance! {
     }
 
     async fn usernameless_sign_in(db: Database) {
-        let env = Env::new(&db);
+        let env = Env::new(&db).await;
         let (bob, token) = env.user("bob", false).await;
         let mut device = Device::new();
         let (finish, registered) = env.register(&mut device, &token, None).await;
@@ -244,7 +245,7 @@ tessera_core::conformance! {
     }
 
     async fn a_ceremony_finishes_once(db: Database) {
-        let env = Env::new(&db);
+        let env = Env::new(&db).await;
         let (_, token) = env.user("dave", false).await;
         let mut device = Device::new();
 
@@ -270,7 +271,7 @@ tessera_core::conformance! {
     }
 
     async fn an_assertion_for_another_origin_is_refused(db: Database) {
-        let env = Env::new(&db);
+        let env = Env::new(&db).await;
         let (erin, token) = env.user("erin", false).await;
         let mut device = Device::new();
         let (finish, _) = env.register(&mut device, &token, None).await;
@@ -304,7 +305,7 @@ tessera_core::conformance! {
     }
 
     async fn a_counter_that_goes_back_is_refused(db: Database) {
-        let env = Env::new(&db);
+        let env = Env::new(&db).await;
         let (frank, token) = env.user("frank", false).await;
         let mut device = Device::new();
         let (finish, _) = env.register(&mut device, &token, None).await;
@@ -332,7 +333,7 @@ tessera_core::conformance! {
     }
 
     async fn a_deactivated_account_cannot_sign_in(db: Database) {
-        let env = Env::new(&db);
+        let env = Env::new(&db).await;
         let (_, root) = env.user("root", true).await;
         let (gina, token) = env.user("gina", false).await;
         let mut device = Device::new();
@@ -354,7 +355,7 @@ tessera_core::conformance! {
     }
 
     async fn an_enrollment_link_registers_one_passkey_once(db: Database) {
-        let env = Env::new(&db);
+        let env = Env::new(&db).await;
         let (_, root) = env.user("root", true).await;
         let (_, plain) = env.user("plain", false).await;
 
@@ -411,7 +412,7 @@ tessera_core::conformance! {
     }
 
     async fn passkey_endpoints_need_the_owner(db: Database) {
-        let env = Env::new(&db);
+        let env = Env::new(&db).await;
         let (_, ivy_token) = env.user("ivy", false).await;
         let (_, jack_token) = env.user("jack", false).await;
 

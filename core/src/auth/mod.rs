@@ -105,7 +105,7 @@ impl Auth {
         cache: Cache,
         secret_key: &Secret,
     ) -> Result<Self, AuthSetupError> {
-        let webauthn = Arc::new(passkeys::build_webauthn(&config.public_url)?);
+        let webauthn = Arc::new(passkeys::build_webauthn(&config.public_url, &config.auth.webauthn_origins)?);
         let mailer = Mailer::from_config(&config)?;
         let hasher = PasswordHasher::new(&config.auth)?;
         let keys = KeyRing::new(db.clone(), secret_key, &config);

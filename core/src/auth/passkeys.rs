@@ -51,7 +51,7 @@ const INVALID_ENROLLMENT: &str = "invalid or expired enrollment token";
 
 /// The WebAuthn relying party for `TESSERA_PUBLIC_URL`: its host is the RP id, its origin the one allowed
 /// origin, "Tessera" the name authenticators show.
-pub fn build_webauthn(public_url: &str) -> Result<Webauthn, AuthSetupError> {
+pub fn build_webauthn(public_url: &str, extra_origins: &[String]) -> Result<Webauthn, AuthSetupError> {
     let fail = |reason: String| AuthSetupError { setting: "TESSERA_PUBLIC_URL", reason };
     let url = Url::parse(public_url).map_err(|e| fail(format!("'{public_url}' is not a URL: {e}")))?;
     let rp_id = url
@@ -64,9 +64,18 @@ pub fn build_webauthn(public_url: &str) -> Result<Webauthn, AuthSetupError> {
         .to_owned();
     let origin = Url::parse(&url.origin().ascii_serialization())
         .map_err(|e| fail(format!("'{public_url}' has no usable origin: {e}")))?;
-    WebauthnBuilder::new(&rp_id, &origin)
-        .and_then(|builder| builder.rp_name("Tessera").build())
-        .map_err(|e| fail(format!("cannot serve passkeys for '{public_url}': {e}")))
+    let mut builder = WebauthnBuilder::new(&rp_id, &origin)
+        .map_err(|e| fail(format!("cannot serve passkeys for '{public_url}': {e}")))?
+        .rp_name("Tessera");
+    // Further origins of the same relying party (the desktop client, a second host name).
+    for extra in extra_origins {
+        let url = Url::parse(extra).map_err(|e| AuthSetupError {
+            setting: "TESSERA_WEBAUTHN_ORIGINS",
+            reason: format!("'{extra}' is not a URL: {e}"),
+        })?;
+        builder = builder.append_allowed_origin(&url);
+    }
+    builder.build().map_err(|e| fail(format!("cannot serve passkeys for '{public_url}': {e}")))
 }
 
 /// A registration in progress (by a signed-in user, or with an enrollment token).
@@ -690,12 +699,18 @@ mod tests {
 
     #[test]
     fn the_relying_party_comes_from_the_public_url() {
-        let webauthn = build_webauthn("http://localhost:3000").unwrap();
+        let webauthn = build_webauthn("http://localhost:3000", &[]).unwrap();
         assert_eq!(webauthn.get_allowed_origins(), &[Url::parse("http://localhost:3000").unwrap()]);
-        let webauthn = build_webauthn("https://tessera.example.com/base").unwrap();
+        let webauthn = build_webauthn("https://tessera.example.com/base", &[]).unwrap();
         assert_eq!(webauthn.get_allowed_origins(), &[Url::parse("https://tessera.example.com").unwrap()]);
+        let extra = vec!["tauri://localhost".to_owned()];
+        let webauthn = build_webauthn("http://localhost:3000", &extra).unwrap();
+        assert_eq!(webauthn.get_allowed_origins().len(), 2);
+        assert_eq!(webauthn.get_allowed_origins()[1], Url::parse("tauri://localhost").unwrap());
+        let error = build_webauthn("http://localhost:3000", &["::".to_owned()]).unwrap_err();
+        assert_eq!(error.setting, "TESSERA_WEBAUTHN_ORIGINS");
         for bad in ["not a url", "http://127.0.0.1:3000"] {
-            let error = build_webauthn(bad).unwrap_err();
+            let error = build_webauthn(bad, &[]).unwrap_err();
             assert_eq!(error.setting, "TESSERA_PUBLIC_URL");
             assert!(error.reason.contains(bad), "{error}");
         }
