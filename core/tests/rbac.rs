@@ -631,7 +631,14 @@ tessera_core::conformance! {
         let last = auth.unassign_role(&second.actor, &second.principal, second.id, OWNER_ROLE).await;
         expect_invalid(last, "role_id", ErrorCode::Invalid);
         let deactivate = json!({ "is_active": false });
-        expect_invalid(auth.update_user(&admin.actor, second.id, &deactivate).await, "is_active", ErrorCode::Invalid);
+        let system = Actor::system();
+        expect_invalid(auth.update_user(&system, second.id, &deactivate).await, "is_active", ErrorCode::Invalid);
+        // An Admin cannot take over the Owner's account: no e-mail change, no deactivation, no enrollment link.
+        let owner_only = "only an Owner can change an Owner's account";
+        let takeover = json!({ "email": "admin@example.com" });
+        expect_forbidden(auth.update_user(&admin.actor, second.id, &takeover).await, owner_only);
+        expect_forbidden(auth.update_user(&admin.actor, second.id, &deactivate).await, owner_only);
+        expect_forbidden(auth.issue_enrollment_token(&admin.actor, second.id).await, owner_only);
         // Another user can still be deactivated.
         let user = auth.update_user(&admin.actor, first.id, &deactivate).await.unwrap();
         assert_eq!(user["is_active"], false);
@@ -646,5 +653,40 @@ tessera_core::conformance! {
             actions.iter().any(|a| a == "RoleAssigned") && actions.iter().any(|a| a == "RoleUnassigned"),
             "{actions:?}"
         );
+    }
+
+    async fn roles_manage_cannot_hand_out_more_than_it_holds(db: Database) {
+        let auth = auth_of(&db).await;
+        let first = owner(&auth, "first").await;
+        // A role manager: roles:manage and nothing else.
+        let managers = auth
+            .create_role(&first.actor, &json!({ "name": "Role managers", "permissions": ["roles:manage"] }))
+            .await
+            .unwrap();
+        let managers_id = Uuid::parse_str(managers["id"].as_str().unwrap()).unwrap();
+        let manager = with_role(&auth, &first, "manager", managers_id).await;
+        assert!(allowed(&auth, &manager, "roles:manage").await);
+
+        let everything = "you cannot hand out *: you do not hold it";
+        expect_forbidden(auth.grant_role_permission(&manager.actor, managers_id, &json!({ "permission": "*" })).await, everything);
+        expect_forbidden(
+            auth.create_role(&manager.actor, &json!({ "name": "Mine", "permissions": ["users:manage"] })).await,
+            "you cannot hand out users:manage: you do not hold it",
+        );
+        expect_forbidden(
+            auth.create_role(&manager.actor, &json!({ "name": "Child of Admin", "parent_role_id": ADMIN_ROLE })).await,
+            everything,
+        );
+        expect_forbidden(
+            auth.assign_role(&manager.actor, &manager.principal, manager.id, &json!({ "role_id": ADMIN_ROLE })).await,
+            everything,
+        );
+        // What it holds, it may hand out.
+        let role = auth
+            .create_role(&manager.actor, &json!({ "name": "Helpers", "permissions": ["roles:manage"] }))
+            .await
+            .unwrap();
+        assert_eq!(role["permissions"], json!(["roles:manage"]));
+        assert!(!allowed(&auth, &manager, "users:manage").await);
     }
 }

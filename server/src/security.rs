@@ -109,13 +109,22 @@ pub async fn rate_limit(State(services): State<Services>, mut request: Request, 
 }
 
 /// CSRF: an unsafe request that relies on the session cookie (no `Authorization` header) must come from our
-/// own origin (`Origin`, or `Referer` when a browser sends no Origin). Bearer clients are not affected.
+/// own origin (`Origin`, or `Referer` when a browser sends no Origin), and no unsafe request without
+/// `Authorization` may name a foreign `Origin`. Bearer clients are not affected.
 pub async fn origin_check(State(services): State<Services>, request: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let headers = request.headers();
-    let uses_cookie = headers.get(header::AUTHORIZATION).is_none()
+    let no_authorization = headers.get(header::AUTHORIZATION).is_none();
+    let uses_cookie = no_authorization
         && (cookie(headers, ACCESS_COOKIE).is_some() || cookie(headers, REFRESH_COOKIE).is_some());
-    if unsafe_method && uses_cookie && !same_origin(headers, &services.config.public_url) {
+    // A browser form or fetch from another site always carries its Origin: refuse it even without cookies
+    // (login CSRF: signing a visitor into someone else's account).
+    let foreign_origin = no_authorization
+        && headers.get(header::ORIGIN).is_some()
+        && !same_origin(headers, &services.config.public_url);
+    if unsafe_method
+        && (foreign_origin || (uses_cookie && !same_origin(headers, &services.config.public_url)))
+    {
         let problem = Problem::new(
             StatusCode::FORBIDDEN,
             "cross-site request refused: the Origin of a cookie-authenticated request must be this site",

@@ -553,6 +553,14 @@ tessera_core::conformance! {
             let r = c.call_with(Method::POST, tables, headers, table("refused")).await;
             assert_problem(&r, 403, what);
         }
+        // Login CSRF: another site cannot sign a visitor in (to its own account) even without cookies.
+        let login = json!({"username": "root", "password": PASSWORD});
+        let r = c
+            .call_with(Method::POST, "/api/v1/auth/login", &[("origin", "http://evil.example")], Some(login.clone()))
+            .await;
+        assert_problem(&r, 403, "a sign-in posted from another site");
+        let r = c.call_with(Method::POST, "/api/v1/auth/login", &[("origin", ORIGIN)], Some(login)).await;
+        assert_eq!(r.status, StatusCode::OK, "a sign-in from this site: {}", r.text);
 
         type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
         let allowed: [Case; 4] = [
@@ -979,6 +987,28 @@ tessera_core::conformance! {
         let listed = r.body["items"].as_array().unwrap();
         assert!(listed.iter().any(|k| k["id"] == token_id.as_str()), "{}", r.text);
         assert!(listed.iter().all(|k| k.get("token").is_none()), "the secret is shown once: {}", r.text);
+
+        // A token cannot manage its owner's account: no new tokens, sessions, passwords or passkeys.
+        for (method, path, body) in [
+            (Method::POST, "/api/v1/api-tokens", Some(json!({"name": "escalate", "scopes": ["*"]}))),
+            (Method::GET, "/api/v1/api-tokens", None),
+            (Method::GET, "/api/v1/auth/sessions", None),
+            (Method::DELETE, "/api/v1/auth/sessions", None),
+            (Method::POST, "/api/v1/auth/passkey/register/start", None),
+            (Method::POST, "/api/v1/auth/password/change", Some(json!({"current_password": "", "new_password": NEW_PASSWORD}))),
+        ] {
+            let what = format!("{method} {path} with an API token");
+            assert_problem(&c.call(method, path, t, body).await, 403, &what);
+        }
+
+        // The table list shows only what the caller may read.
+        let listed = c.call(Method::GET, "/api/v1/tables", tokens[5].as_deref(), None).await;
+        let names: Vec<&str> =
+            listed.body["items"].as_array().unwrap().iter().map(|t| t["table_name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["albums"], "per-table reader: {}", listed.text);
+        let r = c.call(Method::GET, "/api/v1/tables/other_table", tokens[5].as_deref(), None).await;
+        assert_problem(&r, 403, "another table");
+        assert!(!r.text.contains("table:"), "the refusal names no table id: {}", r.text);
 
         // A token with every scope cannot do more than its (Viewer) user.
         let v = tokens[1].as_deref();

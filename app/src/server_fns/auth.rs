@@ -36,7 +36,12 @@ pub async fn get_gate() -> Result<Gate, ServerFnError> {
 #[server(prefix = "/fn", endpoint = "auth/sign-in")]
 pub async fn sign_in(username: String, password: String) -> Result<(), ServerFnError> {
     let request = server::Request::capture()?;
-    let outcome = request.services.auth().login(&request.actor(), &username, &password).await;
+    let actor = request.actor();
+    let auth = request.services.auth();
+    let outcome = match auth.limit_sign_in(actor.ip.as_deref()).await {
+        Ok(()) => auth.login(&actor, &username, &password).await,
+        Err(limited) => Err(limited),
+    };
     request.finish(outcome);
     Ok(())
 }
@@ -54,7 +59,12 @@ pub async fn complete_setup(
         "token": token.trim(), "username": username, "password": password,
         "email": if email.trim().is_empty() { None } else { Some(email) },
     });
-    let outcome = request.services.auth().complete_setup(&request.actor(), &body).await;
+    let actor = request.actor();
+    let auth = request.services.auth();
+    let outcome = match auth.limit_sign_in(actor.ip.as_deref()).await {
+        Ok(()) => auth.complete_setup(&actor, &body).await,
+        Err(limited) => Err(limited),
+    };
     request.finish(outcome);
     Ok(())
 }

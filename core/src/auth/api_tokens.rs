@@ -151,7 +151,10 @@ impl Auth {
         if row.opt_timestamp("last_used_at")?.is_none_or(|at| now - at > chrono::Duration::minutes(1)) {
             let mut touch = self.db.sql("UPDATE api_tokens SET last_used_at = ");
             touch.bind(now).push(" WHERE id = ").bind(id);
-            self.db.execute(&touch).await?;
+            if let Err(e) = self.db.execute(&touch).await {
+                // Bookkeeping only: a busy database must not fail the request.
+                tracing::warn!(error = %e, "could not record the API token's last use");
+            }
         }
         Ok(Principal {
             user_id: row.uuid("user_id")?,

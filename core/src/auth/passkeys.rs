@@ -419,6 +419,7 @@ impl Auth {
         let now = Utc::now();
         let expires_at = now + chrono::TimeDelta::days(ENROLLMENT_TTL_DAYS);
         let mut tx = self.db.begin().await?;
+        super::rbac::guard_owner_account(&mut tx, actor, user.id).await?;
         let mut expire = tx.sql("UPDATE enrollment_tokens SET expires_at = ");
         expire.bind(now).push(" WHERE user_id = ").bind(user.id);
         expire.push(" AND used_at IS NULL AND expires_at > ").bind(now);

@@ -35,6 +35,22 @@ pub async fn hit(cache: &Cache, bucket: &str, limit: u64, window: Duration) -> O
     }
 }
 
+impl super::Auth {
+    /// The stricter per-IP limit on sign-in, reset, setup and enrollment (spec §11: 10 per minute by
+    /// default), for every adapter that signs people in (REST and server functions).
+    pub async fn limit_sign_in(&self, ip: Option<&str>) -> crate::error::Result<()> {
+        let limit = self.config.auth.rate_limit_login_per_min;
+        let bucket = format!("login:{}", ip.unwrap_or("unknown"));
+        match hit(&self.cache, &bucket, limit, Duration::from_secs(60)).await {
+            Some(state) if state.limited => Err(crate::Error::TooManyRequests {
+                detail: "too many sign-in attempts from this address; wait a minute".into(),
+                retry_after: state.reset,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

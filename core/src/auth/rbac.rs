@@ -25,7 +25,7 @@
 //! role may inherit from Owner). The last active Owner can never be removed or disabled.
 
 mod assignments;
-pub(crate) use assignments::keep_an_owner;
+pub(crate) use assignments::{guard_owner_account, keep_an_owner};
 mod permission;
 mod role_permissions;
 mod roles;
@@ -40,6 +40,7 @@ use uuid::Uuid;
 
 use super::{Auth, Principal};
 use crate::error::{Error, Result};
+use crate::events::Actor;
 use crate::ids::{new_id, WorkspaceId};
 use crate::store::Tx;
 
@@ -177,6 +178,49 @@ impl Auth {
         permissions.sort_unstable();
         permissions.dedup();
         Ok(Loaded { permissions, earliest_expiry })
+    }
+
+    /// The permissions a role confers: its own and its ancestors'.
+    async fn role_confers(&self, role_id: Uuid) -> Result<Vec<String>> {
+        let mut tx = self.db.begin_read().await?;
+        let graph = role_graph(&mut tx).await?;
+        let roles = effective_roles(&[role_id], &graph);
+        let mut names = Vec::new();
+        if !roles.is_empty() {
+            let mut sql = tx.sql(
+                "SELECT DISTINCT p.permission_name FROM role_permissions rp \
+                 JOIN permissions p ON p.id = rp.permission_id WHERE ",
+            );
+            sql.push_in_uuids("rp.role_id", roles);
+            for row in tx.fetch_all(&sql).await? {
+                names.push(row.text("permission_name")?);
+            }
+        }
+        tx.commit().await?;
+        Ok(names)
+    }
+
+    /// The ceiling of `roles:manage`: nobody hands out — to a role, through a parent role, or through a role
+    /// assignment — a permission they do not hold themselves (else `roles:manage` alone would reach `*`).
+    /// The system itself (no user) is not limited.
+    pub(crate) async fn ensure_can_hand_out(&self, actor: &Actor, permissions: &[String]) -> Result<()> {
+        let Some(user_id) = actor.user_id else { return Ok(()) };
+        let held = self.permissions_of(user_id).await?;
+        match permissions.iter().find(|p| !any_grants(&held, p)) {
+            Some(missing) => {
+                Err(Error::Forbidden(format!("you cannot hand out {missing}: you do not hold it")))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// [`Auth::ensure_can_hand_out`] for everything a role confers.
+    pub(crate) async fn ensure_can_hand_out_role(&self, actor: &Actor, role_id: Uuid) -> Result<()> {
+        if actor.user_id.is_none() {
+            return Ok(());
+        }
+        let confers = self.role_confers(role_id).await?;
+        self.ensure_can_hand_out(actor, &confers).await
     }
 
     /// Is `required` allowed to this caller: granted to the user and, for an API token, within its scopes?

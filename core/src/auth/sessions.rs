@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::lockout::{locked_message, LockState};
-use super::users::{audit_user, UserRecord};
+use super::users::{audit_user, UserRecord, USER_COLUMNS};
 use super::{tokens, Auth, LoginOutcome, Principal};
 use crate::error::{Error, Result};
 use crate::events::Actor;
@@ -99,7 +99,7 @@ impl Auth {
                 locked_until: user.locked_until,
                 lockout_count: user.lockout_count,
             },
-            None => self.unknown_lock_state(&key).await?,
+            None => self.unknown_lock_state(&key).await,
         };
         if let Some(remaining) = state.remaining(now) {
             // No password check while locked: the attacker learns nothing and burns no CPU.
@@ -109,33 +109,52 @@ impl Auth {
         let verified =
             self.hasher.verify(user.as_ref().and_then(|u| u.password_hash.as_deref()), password).await?;
         let user_id = user.as_ref().map(|u| u.id);
-        let Some(user) = user.filter(|_| verified.ok) else {
+        let Some(user) = user.filter(|u| verified.ok && u.can_sign_in()) else {
+            // A deactivated account answers like a wrong password: it confirms nothing.
             return Err(self.count_failure(actor, &key, user_id, state, now).await);
         };
-        if !user.can_sign_in() {
-            return Err(Error::Forbidden("this account is deactivated".into()));
-        }
 
+        // Hash before the write transaction: argon2 must not run while the (SQLite) write lock is held.
+        let rehash = if verified.needs_rehash { Some(self.hasher.hash(password).await?) } else { None };
         let mut tx = self.db.begin().await?;
+        // A lock set meanwhile by concurrent failures wins over this (late) success: no guessing in bursts.
+        let mut current = tx.sql("SELECT locked_until FROM app_users WHERE id = ");
+        current.bind(user.id);
+        if tx.backend() == crate::store::Backend::Postgres {
+            current.push(" FOR UPDATE");
+        }
+        let locked_until = match tx.fetch_optional(&current).await? {
+            Some(row) => row.opt_timestamp("locked_until")?,
+            None => return Err(Error::Unauthenticated(INVALID_CREDENTIALS.into())),
+        };
+        if let Some(remaining) = (LockState { locked_until, ..LockState::default() }).remaining(Utc::now()) {
+            return Err(Error::TooManyRequests { detail: locked_message(remaining), retry_after: remaining });
+        }
         let mut reset = tx.sql(
             "UPDATE app_users SET failed_login_attempts = 0, locked_until = NULL, lockout_count = 0 WHERE id = ",
         );
         reset.bind(user.id);
         tx.execute(&reset).await?;
-        if verified.needs_rehash {
-            let hash = self.hasher.hash(password).await?;
-            let mut rehash = tx.sql("UPDATE app_users SET password_hash = ");
-            rehash.bind(hash).push(" WHERE id = ").bind(user.id);
-            tx.execute(&rehash).await?;
+        if let Some(hash) = rehash {
+            let mut update = tx.sql("UPDATE app_users SET password_hash = ");
+            update.bind(hash).push(" WHERE id = ").bind(user.id);
+            tx.execute(&update).await?;
         }
         let pending = self.start_session_in(&mut tx, &user, "password", None, actor).await?;
         tx.commit().await?;
         self.complete_login(pending).await
     }
 
-    async fn unknown_lock_state(&self, key: &str) -> Result<LockState> {
-        let bytes = self.cache.get(&unknown_login_key(key)).await?;
-        Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default())
+    /// The counters of a name that belongs to no user. A cache outage counts as "no failures" (logged):
+    /// Redis being down must degrade, not fail sign-in.
+    async fn unknown_lock_state(&self, key: &str) -> LockState {
+        match self.cache.get(&unknown_login_key(key)).await {
+            Ok(bytes) => bytes.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "lockout counters unavailable: cache down");
+                LockState::default()
+            }
+        }
     }
 
     /// Records a failed sign-in (counters, lock, audit) and returns the error to answer with.
@@ -154,11 +173,10 @@ impl Auth {
                 let (next, locked) = state.after_failure(now, settings);
                 let ttl = settings.lockout_max + Duration::from_secs(3600);
                 let bytes = serde_json::to_vec(&next).unwrap_or_default();
-                self.cache
-                    .set(&unknown_login_key(key), &bytes, Some(ttl))
-                    .await
-                    .map(|()| (next, locked))
-                    .map_err(Error::from)
+                if let Err(e) = self.cache.set(&unknown_login_key(key), &bytes, Some(ttl)).await {
+                    tracing::warn!(error = %e, "lockout counters not stored: cache down");
+                }
+                Ok((next, locked))
             }
         };
         let (next, locked) = match stored {
@@ -328,7 +346,10 @@ impl Auth {
             self.revoke_family(actor, user_id, family_id).await?;
             return Err(Error::Unauthenticated(INVALID_REFRESH.into()));
         }
-        let user = match self.find_user(user_id).await? {
+        // Read through the transaction: a second pool connection while this one is held can starve the pool.
+        let mut read = tx.sql(&format!("SELECT {USER_COLUMNS} FROM app_users WHERE id = "));
+        read.bind(user_id);
+        let user = match tx.fetch_optional(&read).await?.as_ref().map(UserRecord::from_row).transpose()? {
             Some(user) if user.can_sign_in() => user,
             _ => return Err(Error::Unauthenticated(INVALID_REFRESH.into())),
         };
@@ -361,10 +382,14 @@ impl Auth {
     }
 
     /// Marks sessions revoked in the shared cache (every instance refuses them from now on).
+    /// Best effort: the revocation is committed in the database already; with the cache down, the session
+    /// check asks the database (and sees it) once a cached positive answer has expired (≤ 60 s).
     async fn tombstone(&self, ids: &[Uuid]) -> Result<()> {
         let ttl = self.config.auth.refresh_token_ttl;
         for id in ids {
-            self.cache.set(&session_key(*id), b"revoked", Some(ttl)).await?;
+            if let Err(e) = self.cache.set(&session_key(*id), b"revoked", Some(ttl)).await {
+                tracing::warn!(error = %e, session = %id, "revocation not propagated to the cache");
+            }
         }
         Ok(())
     }
@@ -451,27 +476,15 @@ impl Auth {
         keep: Option<Uuid>,
     ) -> Result<u64> {
         let mut tx = self.db.begin().await?;
-        let mut select = tx.sql("SELECT id FROM sessions WHERE revoked_at IS NULL AND user_id = ");
-        select.bind(user_id);
-        if let Some(id) = only {
-            select.push(" AND id = ").bind(id);
-        }
-        if let Some(id) = keep {
-            select.push(" AND id <> ").bind(id);
-        }
-        let ids: Vec<Uuid> =
-            tx.fetch_all(&select).await?.iter().map(|r| r.uuid("id")).collect::<Result<_, _>>()?;
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let mut revoke = tx.sql("UPDATE sessions SET revoked_at = ");
-        revoke.bind(Utc::now()).push(" WHERE revoked_at IS NULL AND ").push_in_uuids("id", ids.clone());
-        tx.execute(&revoke).await?;
-        let detail = json!({ "sessions": ids });
-        audit_user(&mut tx, actor, "SessionsRevoked", user_id, None, Some(detail)).await?;
+        let ids = revoke_sessions_in(&mut tx, actor, user_id, only, keep).await?;
         tx.commit().await?;
         self.tombstone(&ids).await?;
         Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
+    }
+
+    /// Tells every instance that these sessions (revoked in a committed transaction) are gone.
+    pub(crate) async fn sessions_revoked(&self, ids: &[Uuid]) -> Result<()> {
+        self.tombstone(ids).await
     }
 
     /// Resolves an access token (JWT) to its principal: signature, expiry, and a live session.
@@ -487,4 +500,34 @@ impl Auth {
             api_token: None,
         })
     }
+}
+
+/// Revokes `only` (one session) or all of a user's sessions except `keep` inside `tx`, with the audit entry;
+/// returns their ids (the caller propagates them with `sessions_revoked` after the commit).
+pub(crate) async fn revoke_sessions_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    user_id: Uuid,
+    only: Option<Uuid>,
+    keep: Option<Uuid>,
+) -> Result<Vec<Uuid>> {
+    let mut select = tx.sql("SELECT id FROM sessions WHERE revoked_at IS NULL AND user_id = ");
+    select.bind(user_id);
+    if let Some(id) = only {
+        select.push(" AND id = ").bind(id);
+    }
+    if let Some(id) = keep {
+        select.push(" AND id <> ").bind(id);
+    }
+    let ids: Vec<Uuid> =
+        tx.fetch_all(&select).await?.iter().map(|r| r.uuid("id")).collect::<Result<_, _>>()?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let mut revoke = tx.sql("UPDATE sessions SET revoked_at = ");
+    revoke.bind(Utc::now()).push(" WHERE revoked_at IS NULL AND ").push_in_uuids("id", ids.clone());
+    tx.execute(&revoke).await?;
+    let detail = json!({ "sessions": ids });
+    audit_user(tx, actor, "SessionsRevoked", user_id, None, Some(detail)).await?;
+    Ok(ids)
 }

@@ -136,6 +136,15 @@ pub fn normalize_email(email: &str) -> Result<String, FieldError> {
     }
 }
 
+/// A new user whose fields were checked and whose password was hashed.
+#[derive(Debug)]
+pub(crate) struct PreparedUser {
+    username: String,
+    email: Option<String>,
+    display_name: Option<String>,
+    hash: Option<String>,
+}
+
 /// What creating a user needs.
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
@@ -178,7 +187,9 @@ impl Auth {
     }
 
     /// Creates a user (validating name, e-mail and password policy) inside `tx`, with its audit entry.
-    pub(crate) async fn insert_user(&self, tx: &mut Tx, actor: &Actor, new: &NewUser) -> Result<UserRecord> {
+    /// Checks a new user's fields and hashes the password — no database work, so it runs before the write
+    /// transaction (argon2 must not hold SQLite's write lock).
+    pub(crate) async fn prepare_user(&self, new: &NewUser) -> Result<PreparedUser> {
         let mut errors = Vec::new();
         let username = login_key(&new.username);
         if let Err(e) = check_username(&username) {
@@ -206,6 +217,23 @@ impl Auth {
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
+        let hash = match &new.password {
+            Some(password) => Some(self.hasher.hash(password).await?),
+            None => None,
+        };
+        let display_name =
+            new.display_name.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned);
+        Ok(PreparedUser { username, email, display_name, hash })
+    }
+
+    /// Inserts a prepared user inside `tx` (names must still be free), with its audit entry.
+    pub(crate) async fn insert_user(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        new: PreparedUser,
+    ) -> Result<UserRecord> {
+        let PreparedUser { username, email, display_name, hash } = new;
         let mut taken = tx.sql("SELECT username, email FROM app_users WHERE username = ");
         taken.bind(username.clone());
         if let Some(email) = &email {
@@ -215,14 +243,8 @@ impl Auth {
             let field = if row.text("username")? == username { "username" } else { "email" };
             return Err(Error::invalid(field, ErrorCode::Unique, format!("this {field} is already taken")));
         }
-        let hash = match &new.password {
-            Some(password) => Some(self.hasher.hash(password).await?),
-            None => None,
-        };
         let now = Utc::now();
         let id = new_id();
-        let display_name =
-            new.display_name.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned);
         let mut insert = tx.sql(
             "INSERT INTO app_users (id, username, email, display_name, password_hash, password_last_changed_at, \
              status, is_active, created_at, created_by) VALUES (",
@@ -287,16 +309,18 @@ fn setup_key(digest: &str) -> String {
 impl Auth {
     /// Creates a user (no roles).
     pub async fn create_user(&self, actor: &Actor, new: &NewUser) -> Result<UserRecord> {
+        let prepared = self.prepare_user(new).await?;
         let mut tx = self.db.begin().await?;
-        let user = self.insert_user(&mut tx, actor, new).await?;
+        let user = self.insert_user(&mut tx, actor, prepared).await?;
         tx.commit().await?;
         Ok(user)
     }
 
     /// Creates a user holding the Owner role (`tessera admin create`, `TESSERA_ADMIN_USER`, `/auth/setup`).
     pub async fn create_owner(&self, actor: &Actor, new: &NewUser) -> Result<UserRecord> {
+        let prepared = self.prepare_user(new).await?;
         let mut tx = self.db.begin().await?;
-        let user = self.insert_user(&mut tx, actor, new).await?;
+        let user = self.insert_user(&mut tx, actor, prepared).await?;
         grant_owner(&mut tx, actor, user.id).await?;
         tx.commit().await?;
         self.invalidate_permissions().await;
@@ -355,8 +379,9 @@ impl Auth {
             password: Some(password),
         };
         // Validate before consuming the token, so a weak password does not burn it.
+        let prepared = self.prepare_user(&new).await?;
         let mut tx = self.db.begin().await?;
-        let user = self.insert_user(&mut tx, actor, &new).await?;
+        let user = self.insert_user(&mut tx, actor, prepared).await?;
         if self.cache.take(&key).await?.is_none() {
             return Err(invalid());
         }
@@ -423,6 +448,7 @@ impl Auth {
             return Err(Error::invalid("is_active", ErrorCode::Range, "you cannot deactivate yourself"));
         }
         let mut tx = self.db.begin().await?;
+        super::rbac::guard_owner_account(&mut tx, actor, id).await?;
         if is_active == Patch::Set(false) {
             super::rbac::keep_an_owner(&mut tx, id).await?;
         }
@@ -504,40 +530,24 @@ impl Auth {
                 ));
             }
         }
-        self.set_password(actor, &user, &new, "PasswordChanged").await?;
-        self.revoke_sessions_except(actor, user.id, principal.session_id).await?;
-        Ok(())
+        let hash = self.new_password_hash(&user, &new).await?;
+        let mut tx = self.db.begin().await?;
+        store_password(&mut tx, actor, user.id, hash, "PasswordChanged").await?;
+        let revoked =
+            super::sessions::revoke_sessions_in(&mut tx, actor, user.id, None, principal.session_id).await?;
+        tx.commit().await?;
+        self.sessions_revoked(&revoked).await
     }
 
-    async fn set_password(
-        &self,
-        actor: &Actor,
-        user: &UserRecord,
-        password: &str,
-        event: &str,
-    ) -> Result<()> {
+    /// Checks a new password against the policy (and the user's own names) and hashes it.
+    async fn new_password_hash(&self, user: &UserRecord, password: &str) -> Result<String> {
         let mut inputs = vec![user.username.as_str()];
         if let Some(email) = &user.email {
             inputs.push(email.as_str());
         }
         super::password::check_policy(password, &inputs)
             .map_err(|e| Error::Validation(vec![FieldError { field: "new_password".into(), ..e }]))?;
-        let hash = self.hasher.hash(password).await?;
-        let mut tx = self.db.begin().await?;
-        let mut update = tx.sql("UPDATE app_users SET password_hash = ");
-        update.bind(hash).push(", password_last_changed_at = ").bind(Utc::now());
-        update
-            .push(", failed_login_attempts = 0, locked_until = NULL, lockout_count = 0 WHERE id = ")
-            .bind(user.id);
-        tx.execute(&update).await?;
-        audit_user(&mut tx, actor, event, user.id, None, None).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn revoke_sessions_except(&self, actor: &Actor, user_id: Uuid, keep: Option<Uuid>) -> Result<u64> {
-        let principal = Principal { user_id, username: String::new(), session_id: keep, api_token: None };
-        self.revoke_other_sessions(actor, &principal).await
+        self.hasher.hash(password).await
     }
 
     /// `POST /auth/password/reset/request` `{"email"}` (or a username): always accepted (202) so the answer
@@ -593,22 +603,32 @@ impl Auth {
             Some(user) if user.can_sign_in() => user,
             _ => return Err(invalid()),
         };
-        let mut burn = self.db.sql("UPDATE password_reset_tokens SET used_at = ");
+        // Check the policy and hash first: a weak password does not burn the link, and argon2 does not run
+        // inside the write transaction.
+        let hash = self.new_password_hash(&user, &password).await?;
+        // One transaction: the link is burnt, the password set and every session revoked — or nothing.
+        let mut tx = self.db.begin().await?;
+        let mut burn = tx.sql("UPDATE password_reset_tokens SET used_at = ");
         burn.bind(Utc::now()).push(" WHERE used_at IS NULL AND id = ").bind(row.uuid("id")?);
-        // Check the policy first so a weak password does not burn the link.
-        let mut inputs = vec![user.username.as_str()];
-        if let Some(email) = &user.email {
-            inputs.push(email.as_str());
-        }
-        super::password::check_policy(&password, &inputs)
-            .map_err(|e| Error::Validation(vec![FieldError { field: "new_password".into(), ..e }]))?;
-        if self.db.execute(&burn).await? != 1 {
+        if tx.execute(&burn).await? != 1 {
             return Err(invalid());
         }
-        self.set_password(actor, &user, &password, "PasswordReset").await?;
-        self.revoke_all_sessions(actor, user.id).await?;
-        Ok(())
+        store_password(&mut tx, actor, user.id, hash, "PasswordReset").await?;
+        let revoked = super::sessions::revoke_sessions_in(&mut tx, actor, user.id, None, None).await?;
+        tx.commit().await?;
+        self.sessions_revoked(&revoked).await
     }
+}
+
+/// Stores a new password hash (clearing lockout counters) with its audit entry.
+async fn store_password(tx: &mut Tx, actor: &Actor, user_id: Uuid, hash: String, event: &str) -> Result<()> {
+    let mut update = tx.sql("UPDATE app_users SET password_hash = ");
+    update.bind(hash).push(", password_last_changed_at = ").bind(Utc::now());
+    update
+        .push(", failed_login_attempts = 0, locked_until = NULL, lockout_count = 0 WHERE id = ")
+        .bind(user_id);
+    tx.execute(&update).await?;
+    audit_user(tx, actor, event, user_id, None, None).await
 }
 
 /// What happened at start (`Auth::bootstrap`).

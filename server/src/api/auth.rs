@@ -2,8 +2,6 @@
 //! `tessera_core::auth::Auth`. Every handler that needs a signed-in caller takes [`Caller`] and names its
 //! permission in one call; the anonymous ones are listed in `openapi::PUBLIC`.
 
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +10,7 @@ use axum::Json;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tessera_core::auth::audit::{self, AuditFilter};
-use tessera_core::auth::{cookies, ratelimit, LoginOutcome};
+use tessera_core::auth::{cookies, LoginOutcome};
 use tessera_core::events::Actor;
 use tessera_core::Services;
 use uuid::Uuid;
@@ -135,17 +133,9 @@ fn with_cookies(mut response: Response, values: [String; 2]) -> Response {
     response
 }
 
-/// The stricter per-IP limit on sign-in, reset and setup endpoints (spec §11: 10 per minute by default).
+/// The stricter per-IP limit on sign-in, reset, setup and enrollment endpoints.
 async fn limit_sign_in(s: &Services, actor: &Actor) -> ApiResult<()> {
-    let ip = actor.ip.as_deref().unwrap_or("unknown");
-    let limit = s.config.auth.rate_limit_login_per_min;
-    match ratelimit::hit(&s.cache, &format!("login:{ip}"), limit, Duration::from_secs(60)).await {
-        Some(state) if state.limited => Err(Problem::from(tessera_core::Error::TooManyRequests {
-            detail: "too many sign-in attempts from this address; wait a minute".into(),
-            retry_after: state.reset,
-        })),
-        _ => Ok(()),
-    }
+    Ok(s.auth().limit_sign_in(actor.ip.as_deref()).await?)
 }
 
 fn text_field(body: &Value, name: &str) -> ApiResult<String> {
@@ -220,6 +210,7 @@ async fn session(State(s): State<Services>, caller: Caller) -> ApiResult<Json<Va
 }
 
 async fn list_sessions(State(s): State<Services>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require_session()?;
     Ok(Json(s.auth().list_sessions(&caller.principal).await?))
 }
 
@@ -228,12 +219,14 @@ async fn revoke_session(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
+    caller.require_session()?;
     let id = parse_uuid(&id, "id")?;
     s.auth().revoke_session(&caller.actor, &caller.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn revoke_other_sessions(State(s): State<Services>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require_session()?;
     let revoked = s.auth().revoke_other_sessions(&caller.actor, &caller.principal).await?;
     Ok(Json(json!({ "revoked": revoked })))
 }
@@ -243,6 +236,7 @@ async fn change_password(
     caller: Caller,
     ApiJson(body): ApiJson,
 ) -> ApiResult<StatusCode> {
+    caller.require_session()?;
     s.auth().change_password(&caller.actor, &caller.principal, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -299,10 +293,12 @@ async fn enroll_finish(
 }
 
 async fn register_start(State(s): State<Services>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require_session()?;
     Ok(Json(s.auth().passkey_register_start(&caller.principal).await?))
 }
 
 async fn register_finish(State(s): State<Services>, caller: Caller, ApiJson(body): ApiJson) -> ApiResult {
+    caller.require_session()?;
     let passkey = s.auth().passkey_register_finish(&caller.principal, &caller.actor, &body).await?;
     Ok((StatusCode::CREATED, Json(passkey)).into_response())
 }
@@ -328,6 +324,7 @@ async fn authenticate_finish(
 }
 
 async fn list_passkeys(State(s): State<Services>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require_session()?;
     Ok(Json(s.auth().list_passkeys(&caller.principal).await?))
 }
 
@@ -337,6 +334,7 @@ async fn rename_passkey(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson,
 ) -> ApiResult<Json<Value>> {
+    caller.require_session()?;
     let id = parse_uuid(&id, "id")?;
     Ok(Json(s.auth().rename_passkey(&caller.principal, &caller.actor, id, &body).await?))
 }
@@ -346,6 +344,7 @@ async fn delete_passkey(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
+    caller.require_session()?;
     let id = parse_uuid(&id, "id")?;
     s.auth().delete_passkey(&caller.principal, &caller.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -354,10 +353,12 @@ async fn delete_passkey(
 // --- API tokens ------------------------------------------------------------------------------------------------
 
 async fn list_api_tokens(State(s): State<Services>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require_session()?;
     Ok(Json(s.auth().list_api_tokens(&caller.principal).await?))
 }
 
 async fn create_api_token(State(s): State<Services>, caller: Caller, ApiJson(body): ApiJson) -> ApiResult {
+    caller.require_session()?;
     let token = s.auth().create_api_token(&caller.actor, &caller.principal, &body).await?;
     Ok((StatusCode::CREATED, Json(token)).into_response())
 }
@@ -367,6 +368,7 @@ async fn revoke_api_token(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
+    caller.require_session()?;
     let id = parse_uuid(&id, "id")?;
     s.auth().revoke_api_token(&caller.actor, &caller.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)

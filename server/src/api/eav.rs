@@ -431,12 +431,15 @@ struct PageParams {
     cursor: Option<String>,
 }
 
+/// Tables the caller may read (all of them with `table:*:read`; else those with a per-table grant).
 async fn list_tables(
     State(s): State<Services>,
-    _caller: Caller,
+    caller: Caller,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(s.eav().list_tables(p.cursor.as_deref(), p.limit).await?))
+    let mut page = s.eav().list_tables(p.cursor.as_deref(), p.limit).await?;
+    caller.keep_readable_tables(&mut page).await?;
+    Ok(Json(page))
 }
 
 async fn create_table(State(s): State<Services>, caller: Caller, ApiJson(body): ApiJson) -> ApiResult {
@@ -588,15 +591,17 @@ async fn drop_constraint(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_definitions(State(s): State<Services>, _caller: Caller) -> ApiResult<Json<Value>> {
+async fn list_definitions(State(s): State<Services>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require(SCHEMA).await?;
     Ok(Json(s.eav().list_definitions().await?))
 }
 
 async fn get_definition(
     State(s): State<Services>,
-    _caller: Caller,
+    caller: Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
+    caller.require(SCHEMA).await?;
     Ok(Json(s.eav().get_definition(&name).await?))
 }
 

@@ -102,12 +102,17 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let services = Services::from_ref(state);
         let auth = services.auth();
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(|t| t.trim().to_owned());
+        let bearer = match parts.headers.get(header::AUTHORIZATION) {
+            Some(value) => Some(
+                value
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                    .map(|t| t.trim().to_owned())
+                    .ok_or_else(|| Problem::unauthenticated("Authorization must be 'Bearer <token>'"))?,
+            ),
+            None => None,
+        };
         let principal = match bearer {
             Some(token) if token.starts_with(tessera_core::auth::api_tokens::PREFIX) => {
                 auth.authenticate_api_token(&token).await?
@@ -143,14 +148,51 @@ impl Caller {
         Ok(self.services.auth().authorize(&self.principal, permission).await?)
     }
 
+    /// Removes from a `{items: [table…]}` page the tables the caller may not read.
+    pub async fn keep_readable_tables(&self, page: &mut serde_json::Value) -> Result<(), Problem> {
+        let auth = self.services.auth();
+        if auth.is_allowed(&self.principal, "table:*:read").await? {
+            return Ok(());
+        }
+        let Some(items) = page.get_mut("items").and_then(serde_json::Value::as_array_mut) else {
+            return Ok(());
+        };
+        let mut kept = Vec::with_capacity(items.len());
+        for item in items.drain(..) {
+            let id = item.get("id").and_then(serde_json::Value::as_str).unwrap_or_default();
+            if auth.is_allowed(&self.principal, &format!("table:{id}:read")).await? {
+                kept.push(item);
+            }
+        }
+        *items = kept;
+        Ok(())
+    }
+
+    /// Requires a signed-in session: the caller's own account (sessions, password, passkeys, API tokens)
+    /// is not reachable with an API token, whatever its scopes — a leaked token must not mint new
+    /// credentials or lock its owner out.
+    pub fn require_session(&self) -> Result<(), Problem> {
+        if self.principal.api_token.is_some() {
+            return Err(Problem::from(tessera_core::Error::Forbidden(
+                "this endpoint needs a signed-in session; API tokens cannot manage the account".into(),
+            )));
+        }
+        Ok(())
+    }
+
     /// Requires `table:<id>:<action>` on the named table and returns the actor to act with, allowed to see
     /// masked values in clear only with `table:<id>:unmask`. A missing table is checked against
-    /// `table:*:<action>` so that only callers who may act on every table learn it does not exist (404).
+    /// `table:*:<action>` so that only callers who may act on every table learn it does not exist (404);
+    /// the refusal names neither the id nor whether the table exists.
     pub async fn table(&self, table: &str, action: &str) -> Result<Actor, Problem> {
         let auth = self.services.auth();
         let id = self.services.eav().table_id(table).await?;
         let key = id.map_or_else(|| "*".to_owned(), |id| id.to_string());
-        auth.authorize(&self.principal, &format!("table:{key}:{action}")).await?;
+        if !auth.is_allowed(&self.principal, &format!("table:{key}:{action}")).await? {
+            return Err(Problem::from(tessera_core::Error::Forbidden(format!(
+                "missing permission to {action} the table '{table}'"
+            ))));
+        }
         let mut actor = self.actor.clone();
         actor.unmask = auth.is_allowed(&self.principal, &format!("table:{key}:unmask")).await?;
         Ok(actor)

@@ -104,6 +104,24 @@ async fn holds_owner(tx: &mut Tx, user_id: Uuid, now: DateTime<Utc>) -> Result<b
     Ok(count(tx, &sql).await? > 0)
 }
 
+/// Only an Owner may change an Owner's account (its e-mail, its activity, its passkey enrollment): otherwise
+/// anyone with `users:manage` could take the Owner's place (spec §6: Admin is everything but ownership).
+pub(crate) async fn guard_owner_account(tx: &mut Tx, actor: &Actor, target: Uuid) -> Result<()> {
+    let now = Utc::now();
+    if !holds_owner(tx, target, now).await? {
+        return Ok(());
+    }
+    let caller_is_owner = match actor.user_id {
+        Some(caller) => holds_owner(tx, caller, now).await?,
+        None => true, // the system itself (CLI, bootstrap)
+    };
+    if caller_is_owner {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("only an Owner can change an Owner's account".into()))
+    }
+}
+
 /// Refuses to deactivate the last active Owner (nobody could administer Tessera any more).
 pub(crate) async fn keep_an_owner(tx: &mut Tx, user_id: Uuid) -> Result<()> {
     let now = Utc::now();
@@ -208,6 +226,10 @@ impl Auth {
             return Err(Error::invalid("expires_at", ErrorCode::Range, "must be in the future"));
         }
         let is_active = !matches!(is_active, Patch::Set(false));
+        if role_id != OWNER_ROLE {
+            // (The Owner role has its own, stricter rule below: only an Owner hands it out.)
+            self.ensure_can_hand_out_role(actor, role_id).await?;
+        }
 
         let mut tx = self.db.begin().await?;
         ensure_user(&mut tx, user_id).await?;

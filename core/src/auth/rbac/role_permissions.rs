@@ -102,6 +102,7 @@ impl Auth {
             return Err(Error::bad_request("permission", ErrorCode::Required, "'permission' is required"));
         };
         let permission = Permission::parse(&text).map_err(|e| Error::Validation(vec![e]))?;
+        self.ensure_can_hand_out(actor, &[permission.as_str().to_owned()]).await?;
 
         let mut tx = self.db.begin().await?;
         let before = load_role(&mut tx, role_id).await?;

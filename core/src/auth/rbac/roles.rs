@@ -277,6 +277,11 @@ impl Auth {
         let description =
             description.given().flatten().map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
         let parent = parent.given().flatten();
+        let handed_out: Vec<String> = permissions.iter().map(|p| p.as_str().to_owned()).collect();
+        self.ensure_can_hand_out(actor, &handed_out).await?;
+        if let Some(parent) = parent {
+            self.ensure_can_hand_out_role(actor, parent).await?;
+        }
 
         let mut tx = self.db.begin().await?;
         if let Some(parent) = parent {
@@ -328,6 +333,9 @@ impl Auth {
         let is_active = f.bool("is_active");
         let parent = f.uuid("parent_role_id");
         f.finish()?;
+        if let Patch::Set(parent) = &parent {
+            self.ensure_can_hand_out_role(actor, *parent).await?;
+        }
 
         let mut tx = self.db.begin().await?;
         let before = load_role(&mut tx, id).await?;
