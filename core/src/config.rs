@@ -118,6 +118,9 @@ pub struct AuthSettings {
     pub rate_limit_ip_per_min: u64,
     pub rate_limit_user_per_min: u64,
     pub rate_limit_login_per_min: u64,
+    /// `TESSERA_TRUSTED_PROXIES`: addresses of reverse proxies (comma-separated IPs) whose
+    /// `X-Forwarded-For` names the client (rate limits, sessions, audit). Empty: the peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `TESSERA_WEBAUTHN_ORIGINS`: further origins allowed in passkey ceremonies, comma-separated (e.g. the
     /// desktop client's `tauri://localhost`); the relying party id stays the public URL's host.
     pub webauthn_origins: Vec<String>,
@@ -149,6 +152,7 @@ impl Default for AuthSettings {
             rate_limit_ip_per_min: 1200,
             rate_limit_user_per_min: 6000,
             rate_limit_login_per_min: 10,
+            trusted_proxies: Vec::new(),
             webauthn_origins: Vec::new(),
             smtp_url: None,
             mail_from: "Tessera <tessera@localhost>".into(),
@@ -224,6 +228,7 @@ struct FileConfig {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     webauthn_origins: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 /// Looks a setting up: environment first, then the file.
@@ -464,6 +469,19 @@ fn load_auth(src: &Source<'_>) -> Result<AuthSettings, ConfigError> {
                 u64::from(u32::MAX),
             )?
             .unwrap_or(d.rate_limit_login_per_min),
+        trusted_proxies: match src.text("TESSERA_TRUSTED_PROXIES", |f| f.trusted_proxies.clone()) {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|ip| !ip.is_empty())
+                .map(|ip| {
+                    ip.parse().map_err(|_| {
+                        ConfigError::new("TESSERA_TRUSTED_PROXIES", format!("'{ip}' is not an IP address"))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        },
         webauthn_origins: src
             .text("TESSERA_WEBAUTHN_ORIGINS", |f| f.webauthn_origins.clone())
             .map(|list| list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect())

@@ -1,11 +1,10 @@
 //! Security middleware around every response (spec §11): headers and CSP, the global per-IP rate limit with
 //! `RateLimit-*` headers, and the Origin check that protects cookie-authenticated unsafe requests (CSRF).
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -46,11 +45,13 @@ pub async fn headers(State(services): State<Services>, request: Request, next: N
     response
 }
 
-fn client_ip(request: &Request) -> String {
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+fn client_ip(services: &Services, request: &Request) -> String {
+    crate::api::extract::client_address(
+        &services.config.auth.trusted_proxies,
+        request.extensions(),
+        request.headers(),
+    )
+    .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 fn set_rate_headers(headers: &mut HeaderMap, state: &RateState) {
@@ -88,7 +89,7 @@ pub async fn rate_limit(State(services): State<Services>, mut request: Request, 
     let user_rate = UserRate::default();
     request.extensions_mut().insert(user_rate.clone());
     let limit = services.config.auth.rate_limit_ip_per_min;
-    let bucket = format!("ip:{}", client_ip(&request));
+    let bucket = format!("ip:{}", client_ip(&services, &request));
     let ip_state = ratelimit::hit(&services.cache, &bucket, limit, Duration::from_secs(60)).await;
     let mut response = match ip_state {
         Some(state) if state.limited => Problem::from(tessera_core::Error::TooManyRequests {

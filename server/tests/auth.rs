@@ -522,8 +522,21 @@ tessera_core::conformance! {
         );
         let r =
             c.call(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": refresh}))).await;
-        let (fresh, _) = token_pair(&r);
+        let (fresh, fresh_refresh) = token_pair(&r);
         assert_eq!(c.call(Method::GET, session, Some(fresh.as_str()), None).await.status, StatusCode::OK);
+
+        // Signing out with an expired access token still ends the session, through the refresh token.
+        let logout = "/api/v1/auth/logout";
+        let r = c.call(Method::POST, logout, Some(access.as_str()), Some(json!({"refresh_token": fresh_refresh}))).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+        assert!(r.cookies().iter().all(|c| c.contains("Max-Age=0")), "{:?}", r.cookies());
+        assert_unauthenticated(&c.call(Method::GET, session, Some(fresh.as_str()), None).await, "after sign-out");
+        let r = c
+            .call(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": fresh_refresh})))
+            .await;
+        assert_unauthenticated(&r, "the refresh token of a signed-out session");
+        // Without any token there is nothing to sign out of.
+        assert_unauthenticated(&c.call(Method::POST, logout, None, None).await, "anonymous sign-out");
     }
 
     async fn cookie_requests_need_a_same_origin(db: Database) {
@@ -1142,8 +1155,16 @@ tessera_core::conformance! {
 
         let r = c.call(Method::POST, request_reset, None, Some(json!({"email": "alice@example.com"}))).await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        // The mail is sent after the answer (so its timing tells nothing): wait for it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while mail_files(&dir).is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let mails = mail_files(&dir);
         assert_eq!(mails.len(), 1, "{mails:?}");
+        // Asking again within the minute sends nothing more.
+        let r = c.call(Method::POST, request_reset, None, Some(json!({"email": "alice@example.com"}))).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
         let eml = std::fs::read_to_string(&mails[0]).unwrap();
         assert!(eml.contains("alice@example.com"), "{eml}");
         let token = reset_token(&eml);
@@ -1182,7 +1203,8 @@ tessera_core::conformance! {
         // An unknown address gets the same 202 and no mail.
         let r = c.call(Method::POST, request_reset, None, Some(json!({"email": "nobody@example.com"}))).await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
-        assert_eq!(mail_files(&dir).len(), 1, "no mail for an unknown address");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(mail_files(&dir).len(), 1, "no mail for an unknown address, nor a second one within a minute");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -113,10 +113,11 @@ pub(crate) mod server {
         /// The IP and user agent of the request, for sessions and the audit log.
         pub fn actor(&self) -> Actor {
             let Some(parts) = &self.parts else { return Actor::default() };
-            let ip = parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string());
+            let peer =
+                parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+            let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+            let trusted = &self.services.config.auth.trusted_proxies;
+            let ip = tessera_core::auth::client_ip(peer, forwarded, trusted).map(|ip| ip.to_string());
             let user_agent = parts
                 .headers
                 .get(header::USER_AGENT)

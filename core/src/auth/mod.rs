@@ -89,6 +89,23 @@ pub struct Auth {
     pub(crate) webauthn: Arc<webauthn_rs::Webauthn>,
 }
 
+/// The client's address: the connecting peer, or — when the peer is one of `trusted` reverse proxies — the
+/// nearest untrusted address in `X-Forwarded-For` (read right to left, as each proxy appends). Untrusted
+/// peers cannot spoof an address this way.
+pub fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let hops: Vec<std::net::IpAddr> =
+        forwarded_for.unwrap_or_default().split(',').filter_map(|hop| hop.trim().parse().ok()).collect();
+    hops.iter().rev().find(|ip| !trusted.contains(ip)).or(hops.first()).copied().or(Some(peer))
+}
+
 /// Why the authentication services could not be set up (bad public URL for WebAuthn, bad SMTP URL).
 #[derive(Debug, thiserror::Error)]
 #[error("{setting}: {reason}")]
@@ -124,5 +141,29 @@ impl Auth {
     /// The mailer (password-reset mail).
     pub fn mailer(&self) -> &Mailer {
         &self.mailer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::client_ip;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let proxy = ip("10.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        // Not a trusted proxy: the peer, whatever the header says.
+        assert_eq!(
+            client_ip(Some(ip("203.0.113.5")), Some("198.51.100.1"), &trusted),
+            Some(ip("203.0.113.5"))
+        );
+        // Behind trusted proxies: the nearest untrusted hop (a client-supplied prefix is ignored).
+        let chain = "192.0.2.66, 198.51.100.7, 10.0.0.2";
+        assert_eq!(client_ip(Some(proxy), Some(chain), &trusted), Some(ip("198.51.100.7")));
+        // No header: the proxy itself.
+        assert_eq!(client_ip(Some(proxy), None, &trusted), Some(proxy));
+        assert_eq!(client_ip(None, Some(chain), &trusted), None);
     }
 }

@@ -428,6 +428,20 @@ impl Auth {
         Ok(())
     }
 
+    /// Signing out when the access token has expired: the refresh token still names the session, which is
+    /// revoked (an unknown token does nothing — signing out never fails).
+    pub async fn logout_with_refresh_token(&self, actor: &Actor, refresh_token: &str) -> Result<()> {
+        let mut find = self.db.sql(
+            "SELECT s.id, s.user_id FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
+             WHERE s.revoked_at IS NULL AND t.token_hash = ",
+        );
+        find.bind(tokens::digest(refresh_token));
+        if let Some(row) = self.db.fetch_optional(&find).await? {
+            self.revoke_sessions(actor, row.uuid("user_id")?, Some(row.uuid("id")?), None).await?;
+        }
+        Ok(())
+    }
+
     /// `GET /auth/sessions`: the caller's active sessions, newest first.
     pub async fn list_sessions(&self, principal: &Principal) -> Result<Value> {
         let mut sql = self.db.sql(

@@ -253,7 +253,14 @@ impl Auth {
         insert.bind(display_name.clone()).push(", ").bind(hash.clone()).push(", ");
         insert.bind(hash.as_ref().map(|_| now)).push(", 'active', ");
         insert.bind(true).push(", ").bind(now).push(", ").bind(actor.user_id).push(")");
-        tx.execute(&insert).await?;
+        if let Err(e) = tx.execute(&insert).await.map_err(Error::from) {
+            // Taken by a concurrent insert between the check above and this statement.
+            return Err(if crate::eav::schema::is_unique_violation(&e) {
+                Error::invalid("username", ErrorCode::Unique, "this username or e-mail is already taken")
+            } else {
+                e
+            });
+        }
         let user = UserRecord {
             id,
             username,
@@ -551,19 +558,37 @@ impl Auth {
     }
 
     /// `POST /auth/password/reset/request` `{"email"}` (or a username): always accepted (202) so the answer
-    /// never tells whether the address exists; a user with an e-mail gets a 30-minute single-use link.
+    /// never tells whether the address exists; a user with an e-mail gets a 30-minute single-use link (one a
+    /// minute at most).
     pub async fn request_password_reset(&self, actor: &Actor, body: &Value) -> Result<()> {
         let mut fields = Fields::new(body, "")?;
         let email = fields.required_string("email");
         fields.finish()?;
-        let Some(user) = self.find_user_by_login(&email).await? else { return Ok(()) };
+        // The work (lookup, token, mail) happens after the answer, so neither the time taken nor a mail
+        // failure tells whether the address exists.
+        let auth = self.clone();
+        let actor = actor.clone();
+        tokio::spawn(async move {
+            if let Err(e) = auth.send_password_reset(&actor, &email).await {
+                tracing::error!(error = %e, "password reset mail not sent");
+            }
+        });
+        Ok(())
+    }
+
+    async fn send_password_reset(&self, actor: &Actor, login: &str) -> Result<()> {
+        let Some(user) = self.find_user_by_login(login).await? else { return Ok(()) };
         let Some(address) = user.email.clone().filter(|_| user.can_sign_in()) else { return Ok(()) };
-        let (token, digest) = super::tokens::generate("tsp_")?;
         let now = Utc::now();
+        // At most one link a minute per user; earlier links stay valid (a stranger asking again must not
+        // be able to cancel the link the user is about to open).
+        let mut recent = self.db.sql("SELECT COUNT(*) AS n FROM password_reset_tokens WHERE user_id = ");
+        recent.bind(user.id).push(" AND created_at > ").bind(now - chrono::Duration::minutes(1));
+        if self.db.fetch_optional(&recent).await?.map(|r| r.i64("n")).transpose()?.unwrap_or(0) > 0 {
+            return Ok(());
+        }
+        let (token, digest) = super::tokens::generate("tsp_")?;
         let mut tx = self.db.begin().await?;
-        let mut expire = tx.sql("UPDATE password_reset_tokens SET used_at = ");
-        expire.bind(now).push(" WHERE used_at IS NULL AND user_id = ").bind(user.id);
-        tx.execute(&expire).await?;
         let mut insert = tx.sql(
             "INSERT INTO password_reset_tokens (id, user_id, token_hash, expires_at, created_at, created_by) VALUES (",
         );

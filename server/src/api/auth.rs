@@ -15,7 +15,7 @@ use tessera_core::events::Actor;
 use tessera_core::Services;
 use uuid::Uuid;
 
-use super::extract::{cookie, ApiJson, ApiPath, ApiQuery, Caller, Client, REFRESH_COOKIE};
+use super::extract::{cookie, ApiJson, ApiPath, ApiQuery, Caller, Client, MaybeCaller, REFRESH_COOKIE};
 use super::openapi::Endpoint;
 use super::problem::Problem;
 
@@ -192,8 +192,29 @@ async fn refresh(
     Ok(signed_in(&s, &outcome))
 }
 
-async fn logout(State(s): State<Services>, caller: Caller) -> ApiResult {
-    s.auth().logout(&caller.actor, &caller.principal).await?;
+/// Signs out: revokes the session named by the access token or, once that has expired, by the refresh
+/// token (cookie or body), and clears the cookies. Without either it is a 401 like every endpoint.
+async fn logout(
+    State(s): State<Services>,
+    MaybeCaller(caller): MaybeCaller,
+    Client(actor): Client,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    match caller {
+        Some(caller) => s.auth().logout(&caller.actor, &caller.principal).await?,
+        None => {
+            let body = optional_json(&body)?;
+            let refresh = body
+                .get("refresh_token")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| cookie(&headers, REFRESH_COOKIE));
+            let token =
+                refresh.ok_or_else(|| Problem::unauthenticated("sign in first: nothing to sign out of"))?;
+            s.auth().logout_with_refresh_token(&actor, &token).await?;
+        }
+    }
     Ok(signed_out(&s))
 }
 

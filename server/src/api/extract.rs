@@ -51,9 +51,21 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
 
 pub use tessera_core::auth::cookies::{ACCESS_COOKIE, REFRESH_COOKIE};
 
+/// The client's address (see `tessera_core::auth::client_ip`: the peer, or behind trusted proxies the
+/// forwarded address).
+pub fn client_address(
+    trusted: &[std::net::IpAddr],
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+) -> Option<std::net::IpAddr> {
+    let peer = extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    tessera_core::auth::client_ip(peer, forwarded, trusted)
+}
+
 /// The IP address and user agent of a request, for audit entries and sessions.
-pub fn client_actor(parts: &Parts) -> Actor {
-    let ip = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+pub fn client_actor(trusted: &[std::net::IpAddr], parts: &Parts) -> Actor {
+    let ip = client_address(trusted, &parts.extensions, &parts.headers).map(|ip| ip.to_string());
     let user_agent = header_text(&parts.headers, header::USER_AGENT.as_str());
     Actor { user_id: None, ip, user_agent, unmask: false }
 }
@@ -74,11 +86,16 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// An anonymous or authenticated request's client (no authentication required): IP and user agent.
 pub struct Client(pub Actor);
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl<S> FromRequestParts<S> for Client
+where
+    S: Send + Sync,
+    Services: FromRef<S>,
+{
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Client(client_actor(parts)))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let services = Services::from_ref(state);
+        Ok(Client(client_actor(&services.config.auth.trusted_proxies, parts)))
     }
 }
 
@@ -136,9 +153,24 @@ where
                 }));
             }
         }
-        let mut actor = client_actor(parts);
+        let mut actor = client_actor(&services.config.auth.trusted_proxies, parts);
         actor.user_id = Some(principal.user_id);
         Ok(Caller { principal, actor, services })
+    }
+}
+
+/// A caller when the request authenticates, `None` otherwise (for endpoints open to both, like sign-out).
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl<S> FromRequestParts<S> for MaybeCaller
+where
+    S: Send + Sync,
+    Services: FromRef<S>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeCaller(Caller::from_request_parts(parts, state).await.ok()))
     }
 }
 
