@@ -293,6 +293,25 @@ tessera_core::conformance! {
         }
     }
 
+    async fn concurrent_failures_lock_known_and_unknown_names_alike(db: Database) {
+        let s = services(&db, &[("TESSERA_LOCKOUT_THRESHOLD", "3"), ("TESSERA_LOCKOUT_SECS", "60")]).await;
+        let c = Client::new(&s);
+        create_user(&s, "alice").await;
+        let mut outcomes = Vec::new();
+        for name in ["alice", "nobody"] {
+            let attempts = (0..6).map(|_| c.login(name, WRONG_PASSWORD));
+            let mut statuses: Vec<u16> =
+                futures::future::join_all(attempts).await.iter().map(|r| r.status.as_u16()).collect();
+            statuses.sort_unstable();
+            outcomes.push(statuses);
+        }
+        assert_eq!(outcomes[0], outcomes[1], "a burst must not tell a real user from an unknown name");
+        assert!(outcomes[0].contains(&429), "six failures against a threshold of three lock: {outcomes:?}");
+        // The lock holds for both afterwards, even with the right password.
+        assert_problem(&c.login("alice", PASSWORD).await, 429, "alice after the burst");
+        assert_problem(&c.login("nobody", PASSWORD).await, 429, "nobody after the burst");
+    }
+
     async fn lockout_timeline(db: Database) {
         let lockout = [
             ("TESSERA_LOCKOUT_THRESHOLD", "3"),

@@ -282,15 +282,27 @@ impl KeyRing {
         if let Some(key) = self.find(kid).await {
             return Ok(Some(key));
         }
-        {
+        let throttled = {
             let mut cache = self.cache.write().await;
-            if cache.miss_reload_at.is_some_and(|at| at.elapsed() < RELOAD_INTERVAL) {
-                return Ok(None);
+            let throttled = cache.miss_reload_at.is_some_and(|at| at.elapsed() < RELOAD_INTERVAL);
+            if !throttled {
+                cache.miss_reload_at = Some(Instant::now());
             }
-            cache.miss_reload_at = Some(Instant::now());
+            throttled
+        };
+        // Within the throttle window only a kid that really exists (just created by another instance) may
+        // reload: tokens with made-up kids must not delay that.
+        if throttled && !self.kid_exists(kid).await? {
+            return Ok(None);
         }
         self.reload().await?;
         Ok(self.find(kid).await)
+    }
+
+    async fn kid_exists(&self, kid: Uuid) -> Result<bool, Error> {
+        let mut sql = self.db.sql("SELECT id FROM signing_keys WHERE id = ");
+        sql.bind(kid);
+        Ok(self.db.fetch_optional(&sql).await?.is_some())
     }
 
     async fn find(&self, kid: Uuid) -> Option<Arc<LoadedKey>> {

@@ -39,8 +39,10 @@ fn session_key(id: Uuid) -> String {
     format!("session:{id}")
 }
 
-fn unknown_login_key(login: &str) -> String {
-    format!("lockout:{}", tokens::digest(login))
+/// The cache keys of a name that belongs to no user: its failure count, its lock, and how many locks it had.
+fn unknown_login_keys(login: &str) -> [String; 3] {
+    let digest = tokens::digest(login);
+    ["count", "until", "locks"].map(|part| format!("lockout:{part}:{digest}"))
 }
 
 /// A session as `GET /auth/sessions` lists it.
@@ -111,7 +113,7 @@ impl Auth {
         let user_id = user.as_ref().map(|u| u.id);
         let Some(user) = user.filter(|u| verified.ok && u.can_sign_in()) else {
             // A deactivated account answers like a wrong password: it confirms nothing.
-            return Err(self.count_failure(actor, &key, user_id, state, now).await);
+            return Err(self.count_failure(actor, &key, user_id, now).await);
         };
 
         // Hash before the write transaction: argon2 must not run while the (SQLite) write lock is held.
@@ -145,16 +147,52 @@ impl Auth {
         self.complete_login(pending).await
     }
 
-    /// The counters of a name that belongs to no user. A cache outage counts as "no failures" (logged):
-    /// Redis being down must degrade, not fail sign-in.
+    /// The lock of a name that belongs to no user. A cache outage counts as "not locked" (logged): Redis
+    /// being down must degrade, not fail sign-in.
     async fn unknown_lock_state(&self, key: &str) -> LockState {
-        match self.cache.get(&unknown_login_key(key)).await {
-            Ok(bytes) => bytes.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default(),
+        let [_, until_key, _] = unknown_login_keys(key);
+        match self.cache.get(&until_key).await {
+            Ok(bytes) => {
+                let locked_until = bytes.and_then(|b| serde_json::from_slice(&b).ok());
+                LockState { locked_until, ..LockState::default() }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "lockout counters unavailable: cache down");
                 LockState::default()
             }
         }
+    }
+
+    /// Counts a failure of a name that belongs to no user with the same rules as for stored users
+    /// (`store_failure`), atomically on the cache: a failure while a lock is in force does not count, the
+    /// `threshold`-th failure starts the next (doubled) lock and the count starts over.
+    async fn count_unknown_failure(&self, key: &str, now: DateTime<Utc>) -> Result<(LockState, bool)> {
+        let settings = &self.config.auth;
+        let [count_key, until_key, locks_key] = unknown_login_keys(key);
+        let keep = settings.lockout_max + Duration::from_secs(3600);
+        let (count, _) = self.cache.hit(&count_key, keep).await?;
+        let state = self.unknown_lock_state(key).await;
+        if state.remaining(now).is_some() {
+            return Ok((state, true));
+        }
+        if count < u64::from(settings.lockout_threshold.max(1)) {
+            return Ok((LockState::default(), false));
+        }
+        let previous_locks = self
+            .cache
+            .get(&locks_key)
+            .await?
+            .map_or(0, |b| String::from_utf8_lossy(&b).parse::<i64>().unwrap_or(0));
+        let duration = super::lockout::lock_duration(previous_locks, settings);
+        let until = now + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::hours(24));
+        let bytes = serde_json::to_vec(&until).unwrap_or_default();
+        // One lock per burst: concurrent failures that also reached the threshold find it already set.
+        if self.cache.set_if_absent(&until_key, &bytes, duration).await? {
+            self.cache.set(&locks_key, (previous_locks + 1).to_string().as_bytes(), Some(keep)).await?;
+            self.cache.delete(&count_key).await?;
+            return Ok((LockState { locked_until: Some(until), ..LockState::default() }, true));
+        }
+        Ok((self.unknown_lock_state(key).await, true))
     }
 
     /// Records a failed sign-in (counters, lock, audit) and returns the error to answer with.
@@ -163,21 +201,18 @@ impl Auth {
         actor: &Actor,
         key: &str,
         user_id: Option<Uuid>,
-        state: LockState,
         now: DateTime<Utc>,
     ) -> Error {
-        let settings = &self.config.auth;
         let stored = match user_id {
             Some(user_id) => self.store_failure(actor, user_id, now).await,
-            None => {
-                let (next, locked) = state.after_failure(now, settings);
-                let ttl = settings.lockout_max + Duration::from_secs(3600);
-                let bytes = serde_json::to_vec(&next).unwrap_or_default();
-                if let Err(e) = self.cache.set(&unknown_login_key(key), &bytes, Some(ttl)).await {
+            None => match self.count_unknown_failure(key, now).await {
+                Ok(outcome) => Ok(outcome),
+                Err(e) => {
+                    // The cache is down: answer as for any wrong password (and count nothing).
                     tracing::warn!(error = %e, "lockout counters not stored: cache down");
+                    Ok((LockState::default(), false))
                 }
-                Ok((next, locked))
-            }
+            },
         };
         let (next, locked) = match stored {
             Ok(result) => result,
