@@ -385,7 +385,14 @@ impl Auth {
         insert.bind(counters.backup_eligible).push(", ").bind(counters.backup_state).push(", ");
         insert.bind(stored_credential).push(", ").bind(true).push(", ").bind(now).push(", ");
         insert.bind(actor.user_id).push(")");
-        tx.execute(&insert).await?;
+        if let Err(e) = tx.execute(&insert).await.map_err(Error::from) {
+            // Registered concurrently (the same credential finished twice at once).
+            return Err(if crate::eav::schema::is_unique_violation(&e) {
+                Error::invalid("credential", ErrorCode::Unique, "this passkey is already registered")
+            } else {
+                e
+            });
+        }
 
         let stored = StoredPasskey {
             id,

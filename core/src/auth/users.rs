@@ -488,7 +488,14 @@ impl Auth {
             });
         }
         update.push(" WHERE id = ").bind(id);
-        tx.execute(&update).await?;
+        if let Err(e) = tx.execute(&update).await.map_err(Error::from) {
+            // The e-mail was taken by a concurrent change between the check above and this statement.
+            return Err(if crate::eav::schema::is_unique_violation(&e) {
+                Error::invalid("email", ErrorCode::Unique, "this email is already taken")
+            } else {
+                e
+            });
+        }
         let mut read = tx.sql(&format!("SELECT {USER_COLUMNS} FROM app_users WHERE id = "));
         read.bind(id);
         let after = match tx.fetch_optional(&read).await? {

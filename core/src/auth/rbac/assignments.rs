@@ -274,7 +274,14 @@ impl Auth {
                 sql
             }
         };
-        tx.execute(&sql).await?;
+        if let Err(e) = tx.execute(&sql).await.map_err(Error::from) {
+            // The same assignment was made concurrently: the caller may simply retry.
+            return Err(if crate::eav::schema::is_unique_violation(&e) {
+                Error::Conflict { detail: "the role was assigned concurrently; retry".into(), current: None }
+            } else {
+                e
+            });
+        }
         let Some(after) = find_assignment(&mut tx, user_id, role_id).await? else {
             return Err(Error::internal(format!(
                 "the assignment of role {role_id} to user {user_id} vanished"
