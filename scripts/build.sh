@@ -34,6 +34,7 @@ if [ ! -f "$stamp" ] || [ "$wasm" -nt "$stamp" ] || [ ! -f "$pkg/tessera_bg.wasm
   touch "$stamp"
 fi
 cp style/main.css "$pkg/tessera.css"
+cp style/favicon.svg "$pkg/favicon.svg"
 # The API documentation viewer (/api/docs) from the npm package swagger-ui-dist: local files, no CDN.
 mkdir -p "$TESSERA_SITE_DIR/api-docs"
 cp end2end/node_modules/swagger-ui-dist/swagger-ui-bundle.js end2end/node_modules/swagger-ui-dist/swagger-ui.css \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: for each backend, start a real server (debug build) on a free port with a fresh database and run
 # the Playwright specs in Debian's Chromium, hydrated and with JavaScript disabled. Expects scripts/build.sh to
-# have run. Usage: scripts/e2e.sh [sqlite|postgres]...
+# have run. Usage: scripts/e2e.sh [sqlite|postgres]... (TESSERA_E2E_ARGS: extra Playwright arguments, e.g. a spec file)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh" --test
 cd "$TESSERA_ROOT"
@@ -42,7 +42,8 @@ run_backend() {
     sleep 0.5
   done
   (cd end2end && BASE_URL="http://localhost:$port" TESSERA_E2E_BACKEND="$backend" \
-    TESSERA_E2E_USER="$e2e_user" TESSERA_E2E_PASSWORD="$e2e_password" npx playwright test) || status=$?
+    TESSERA_E2E_USER="$e2e_user" TESSERA_E2E_PASSWORD="$e2e_password" TESSERA_E2E_MAIL_DIR="$work/data/mail" \
+    npx playwright test ${TESSERA_E2E_ARGS:-}) || status=$?
   # Graceful shutdown on SIGTERM must exit 0.
   kill -TERM "$pid"
   if ! wait "$pid"; then echo "[e2e] server did not shut down cleanly" >&2; status=1; fi

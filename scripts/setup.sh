@@ -68,11 +68,17 @@ else
 fi
 export TESSERA_WASM_CARGO_ARGS
 
+# Leptos views are type-erased on both halves (`--cfg erase_components`): the wasm shrinks by a quarter and
+# the app crate compiles faster. Server and browser must agree on it, or hydration fails
+# (docs/decisions/0008-web-ui-architecture.md).
+_host_flags="--cfg erase_components"
 # mold links the (large) server and test binaries several times faster.
 if command -v apt-get >/dev/null 2>&1; then _apt_install mold; fi
 if command -v mold >/dev/null 2>&1; then
-  export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C link-arg=-fuse-ld=mold"
+  _host_flags="$_host_flags -C link-arg=-fuse-ld=mold"
 fi
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$_host_flags"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components"
 
 # --- wasm-bindgen CLI, exactly the version in Cargo.lock ------------------------------------------------------
 _wbg_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$TESSERA_ROOT/Cargo.lock")"
@@ -113,4 +119,4 @@ if [ $_setup_for_tests -eq 1 ]; then
   command -v psql >/dev/null 2>&1 || _apt_install postgresql-client
 fi
 
-unset _arg _lld _stamp _tools _wasm_opt_major _wbg_version
+unset _arg _host_flags _lld _stamp _tools _wasm_opt_major _wbg_version

@@ -10,6 +10,7 @@ pub mod eav;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod locale;
 pub mod services;
 pub mod store;
 

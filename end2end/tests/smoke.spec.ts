@@ -1,4 +1,5 @@
-import { test, expect, type ConsoleMessage, type Page, type Request } from '@playwright/test';
+import { test, expect, type ConsoleMessage, type Request } from '@playwright/test';
+import { owner, signIn } from './helpers';
 
 // Smoke test of the page contract at `/`: anonymous visitors get the sign-in form and no data; after signing
 // in (a form posting to a server function, with or without JavaScript) the page is server-rendered with data
@@ -10,18 +11,8 @@ import { test, expect, type ConsoleMessage, type Page, type Request } from '@pla
 //                        accepted.
 //   TESSERA_E2E_USER, TESSERA_E2E_PASSWORD  the Owner the server created at start (scripts/e2e.sh)
 
-const user = process.env.TESSERA_E2E_USER ?? 'owner';
-const password = process.env.TESSERA_E2E_PASSWORD ?? '';
-
-/** Signs in through the form on `/` (works with and without JavaScript). */
-async function signIn(page: Page) {
-  await page.goto('/');
-  await expect(page.getByTestId('sign-in-form')).toBeVisible();
-  await page.getByLabel('Username or e-mail').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByTestId('sign-in').click();
-  await expect(page.getByTestId('signed-in-as')).toHaveText(new RegExp(`Signed in as ${user}`));
-}
+const user = owner.username;
+const password = owner.password;
 
 const expectedBackend: string | undefined = (() => {
   const value = process.env.TESSERA_E2E_BACKEND;
@@ -79,8 +70,11 @@ function isApiCall(request: Request): boolean {
 }
 
 test.describe('both projects', () => {
-  test('anonymous visitors get the sign-in form, no data, and a nonce-based CSP', async ({ request }) => {
-    const response = await request.get('/');
+  test('anonymous visitors are sent to sign-in, get no data, and a nonce-based CSP', async ({ request }) => {
+    const home = await request.get('/account', { headers: { accept: 'text/html' }, maxRedirects: 0 });
+    expect(home.status()).toBe(302);
+    expect(home.headers()['location']).toBe('/sign-in?next=/account');
+    const response = await request.get('/sign-in');
     expect(response.status()).toBe(200);
     const csp = response.headers()['content-security-policy'] ?? '';
     expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);
@@ -98,11 +92,11 @@ test.describe('both projects', () => {
   });
 
   test('a wrong password is refused with a message and no session', async ({ page }) => {
-    await page.goto('/');
-    await page.getByLabel('Username or e-mail').fill(user);
-    await page.getByLabel('Password').fill('not the password at all');
+    await page.goto('/sign-in');
+    await page.locator('#username').fill(user);
+    await page.locator('#password').fill('not the password at all');
     await page.getByTestId('sign-in').click();
-    await expect(page.getByTestId('form-error')).toHaveText(/invalid username or password/i);
+    await expect(page.getByTestId('form-error')).toHaveText(/wrong username or password/i);
     await expect(page.getByTestId('sign-in-form')).toBeVisible();
     await expect(page.getByTestId('db-status')).toHaveCount(0);
   });
@@ -117,7 +111,8 @@ test.describe('both projects', () => {
 
     const html = await response.text();
     expect(html).toMatch(/<title>[^<]*Tessera[^<]*<\/title>/);
-    expect(html).toMatch(/<h1\b[^>]*>\s*(?:<!--[\s\S]*?-->|<!>)?\s*Tessera/);
+    expect(html).toMatch(/<h1\b[^>]*>\s*(?:<!--[\s\S]*?-->|<!>)?\s*Home/);
+    expect(html).toContain('data-testid="user-menu"');
     expect(html).toContain('data-testid="db-status"');
     expect(html).toContain('data-testid="checks"');
     expect(html).toMatch(/<button\b[^>]*data-testid="refresh-status"/);
@@ -149,7 +144,8 @@ test.describe('both projects', () => {
     expect(response!.headers()['x-request-id'], 'x-request-id header on /').toBeTruthy();
 
     await expect(page).toHaveTitle(/Tessera/);
-    await expect(page.locator('h1')).toHaveText('Tessera');
+    await expect(page.locator('h1')).toHaveText('Home');
+    await expect(page.getByTestId('welcome')).toHaveText(`Signed in as ${user}`);
     const dbStatus = page.getByTestId('db-status');
     await expect(dbStatus).toHaveText(DB_STATUS);
     expectDbStatus(await dbStatus.textContent());
@@ -175,7 +171,7 @@ test.describe('hydrated', () => {
       }
     });
 
-    await page.goto('/');
+    await page.goto('/sign-in');
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 20_000 });
     await signIn(page);
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 20_000 });
@@ -195,9 +191,10 @@ test.describe('hydrated', () => {
       await expect(dbStatus).toHaveText(DB_STATUS);
     }
     expectDbStatus(await dbStatus.textContent());
-    await expect(page.locator('h1')).toHaveText('Tessera');
+    await expect(page.locator('h1')).toHaveText('Home');
 
-    // Sign out: back to the form, and the session is gone.
+    // Sign out (from the user menu): back to the form, and the session is gone.
+    await page.getByTestId('user-menu').locator('summary').click();
     await page.getByTestId('sign-out').click();
     await expect(page.getByTestId('sign-in-form')).toBeVisible();
     await page.reload();
@@ -220,7 +217,7 @@ test.describe('no-js', () => {
     });
 
     await signIn(page);
-    await expect(page.locator('h1')).toHaveText('Tessera');
+    await expect(page.locator('h1')).toHaveText('Home');
     await expect(page.getByTestId('db-status')).toHaveText(DB_STATUS);
     expectDbStatus(await page.getByTestId('db-status').textContent());
     await expect(page.getByTestId('checks')).toHaveText(checksText(1));
@@ -237,7 +234,8 @@ test.describe('no-js', () => {
     await expect(page.locator('body')).not.toHaveAttribute('data-hydrated');
     expect(apiCalls, 'requests made without JavaScript').toEqual([]);
 
-    // Signing out is a form too.
+    // Signing out is a form too (the user menu is a <details>, which opens without JavaScript).
+    await page.getByTestId('user-menu').locator('summary').click();
     await page.getByTestId('sign-out').click();
     await expect(page.getByTestId('sign-in-form')).toBeVisible();
     await expect(page.getByTestId('db-status')).toHaveCount(0);

@@ -1,8 +1,13 @@
 //! One module per screen.
 
+pub mod account;
+pub mod admin;
+pub mod auth;
 pub mod home;
 
 use leptos::prelude::*;
+
+use crate::i18n::tr;
 
 /// Shown for any path no route matches.
 #[component]
@@ -14,9 +19,12 @@ pub fn NotFound() -> impl IntoView {
         }
     }
     view! {
-        <section class="card">
-            <h1>"Page not found"</h1>
-            <p><a href="/">"Back to Tessera"</a></p>
-        </section>
+        <main class="page">
+            <section class="card">
+                <h1>{tr(|s| s.not_found_title)}</h1>
+                <p><a href="/">{tr(|s| s.not_found_back)}</a></p>
+            </section>
+        </main>
     }
+    .into_any()
 }

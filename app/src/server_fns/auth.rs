@@ -1,228 +1,246 @@
-//! Signing in and out from the web pages: thin wrappers over `tessera_core::auth::Auth`, with the session in
-//! the same HttpOnly cookies the REST API sets. The forms post to these functions, so they work with and
-//! without JavaScript: every outcome ends in a redirect to `/` (errors as `?error=…`), which the page reads.
+//! Signing in and out, first-run setup, password reset and passkey enrollment: thin wrappers over
+//! `tessera_core::auth::Auth`, with the session in the same HttpOnly cookies the REST API sets.
+//!
+//! The forms post to these functions, so they work with and without JavaScript. A function that ends on
+//! another page answers that page's path: a form posted without JavaScript is redirected there (302), the
+//! hydrated page loads it in full (so every part of the page follows the new session).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::errors::AppError;
+use crate::i18n::Lang;
+
+/// The signed-in user, as the page shell needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub username: String,
+    pub display_name: Option<String>,
+    /// The saved language, if the user chose one.
+    pub lang: Option<Lang>,
+    /// The saved IANA time zone (UTC when none).
+    pub time_zone: Option<String>,
+    pub can_manage_users: bool,
+    pub can_manage_roles: bool,
+    pub can_read_audit: bool,
+    /// The logical tables the user may read (sidebar), by name.
+    pub tables: Vec<String>,
+}
+
+impl Me {
+    pub fn name(&self) -> &str {
+        self.display_name.as_deref().filter(|n| !n.is_empty()).unwrap_or(&self.username)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.can_manage_users || self.can_manage_roles || self.can_read_audit
+    }
+}
+
+/// A started passkey ceremony: its id and the browser's options (WebAuthn JSON, as text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ceremony {
+    pub ceremony_id: String,
+    pub options: String,
+}
+
 /// Who is looking at the page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Gate {
-    /// Signed in: show the application.
-    SignedIn { username: String, display_name: Option<String> },
-    /// Not signed in: show the sign-in form.
+    SignedIn(Me),
+    /// Not signed in: the sign-in page.
     SignIn,
-    /// No user exists yet: show first-run setup (the token printed at first start creates the Owner).
+    /// No user exists yet: first-run setup (the token printed at first start creates the Owner).
     Setup,
 }
 
-/// The page gate: signed in, sign in, or first-run setup.
+/// The page gate: signed in (with what the shell shows), sign in, or first-run setup.
 #[server(prefix = "/fn", endpoint = "auth/gate")]
-pub async fn get_gate() -> Result<Gate, ServerFnError> {
+pub async fn get_gate() -> Result<Gate, AppError> {
     let request = server::Request::capture()?;
     let auth = request.services.auth();
-    if let Some(principal) = request.principal().await {
-        let user = auth.current_user(&principal).await.map_err(server::failure)?;
-        return Ok(Gate::SignedIn { username: user.username, display_name: user.display_name });
-    }
-    if auth.setup_pending().await.map_err(server::failure)? {
-        Ok(Gate::Setup)
-    } else {
-        Ok(Gate::SignIn)
-    }
-}
-
-/// The sign-in form: username or e-mail and password.
-#[server(prefix = "/fn", endpoint = "auth/sign-in")]
-pub async fn sign_in(username: String, password: String) -> Result<(), ServerFnError> {
-    let request = server::Request::capture()?;
-    let actor = request.actor();
-    let auth = request.services.auth();
-    let outcome = match auth.limit_sign_in(actor.ip.as_deref()).await {
-        Ok(()) => auth.login(&actor, &username, &password).await,
-        Err(limited) => Err(limited),
+    let Some(principal) = request.principal().await else {
+        return Ok(if auth.setup_pending().await? { Gate::Setup } else { Gate::SignIn });
     };
-    request.finish(outcome);
-    Ok(())
+    let user = auth.current_user(&principal).await?;
+    let preferences = auth.preferences(&principal).await?;
+    let mut tables = request.services.eav().list_tables(None, Some(request.services.config.limits.max_page_size)).await?;
+    auth.keep_readable_tables(&principal, &mut tables).await?;
+    let tables = tables["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|t| t["table_name"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    Ok(Gate::SignedIn(Me {
+        username: user.username,
+        display_name: user.display_name,
+        lang: preferences.locale.and_then(|l| Lang::from_code(l.code())),
+        time_zone: preferences.time_zone,
+        can_manage_users: auth.is_allowed(&principal, "users:manage").await?,
+        can_manage_roles: auth.is_allowed(&principal, "roles:manage").await?,
+        can_read_audit: auth.is_allowed(&principal, "audit:read").await?,
+        tables,
+    }))
 }
 
-/// First-run setup: the token printed at first start, then the Owner's account.
+/// The sign-in form: username or e-mail and password; answers the page to go to (`next`, local only).
+#[server(prefix = "/fn", endpoint = "auth/sign-in")]
+pub async fn sign_in(username: String, password: String, next: String) -> Result<String, AppError> {
+    let request = server::Request::capture()?;
+    let actor = request.client();
+    let auth = request.services.auth();
+    auth.limit_sign_in(actor.ip.as_deref()).await?;
+    let outcome = auth.login(&actor, &username, &password).await?;
+    server::signed_in(&request, &outcome, &next).await
+}
+
+/// First-run setup: the token printed at first start, then the Owner's account (signed in at once).
 #[server(prefix = "/fn", endpoint = "auth/setup")]
 pub async fn complete_setup(
     token: String,
     username: String,
     email: String,
     password: String,
-) -> Result<(), ServerFnError> {
+) -> Result<String, AppError> {
     let request = server::Request::capture()?;
     let body = serde_json::json!({
         "token": token.trim(), "username": username, "password": password,
         "email": if email.trim().is_empty() { None } else { Some(email) },
     });
-    let actor = request.actor();
+    let actor = request.client();
     let auth = request.services.auth();
-    let outcome = match auth.limit_sign_in(actor.ip.as_deref()).await {
-        Ok(()) => auth.complete_setup(&actor, &body).await,
-        Err(limited) => Err(limited),
-    };
-    request.finish(outcome);
+    auth.limit_sign_in(actor.ip.as_deref()).await?;
+    let outcome = auth.complete_setup(&actor, &body).await?;
+    server::signed_in(&request, &outcome, "/").await
+}
+
+/// Signs out: revokes the session and removes the cookies; answers the sign-in page.
+#[server(prefix = "/fn", endpoint = "auth/sign-out")]
+pub async fn sign_out() -> Result<String, AppError> {
+    let request = server::Request::capture()?;
+    if let Ok((principal, actor)) = request.caller().await {
+        request.services.auth().logout(&actor, &principal).await?;
+    }
+    request.set_cookies(tessera_core::auth::cookies::signed_out(&request.services.config));
+    Ok(server::go(&request, "/sign-in"))
+}
+
+/// Starts a passkey sign-in: `{ceremony_id, options}` as JSON text. With a username whose user has passkeys
+/// the options list them; otherwise the authenticator is asked for a discoverable credential.
+#[server(prefix = "/fn", endpoint = "auth/passkey-start")]
+pub async fn passkey_sign_in_start(username: String) -> Result<Ceremony, AppError> {
+    let request = server::Request::capture()?;
+    let auth = request.services.auth();
+    auth.limit_sign_in(request.client().ip.as_deref()).await?;
+    let username = username.trim();
+    let body = if username.is_empty() { serde_json::json!({}) } else { serde_json::json!({ "username": username }) };
+    Ok(server::ceremony(auth.passkey_authenticate_start(&body).await?))
+}
+
+/// Finishes a passkey sign-in with the browser's credential (JSON text); answers the page to go to.
+#[server(prefix = "/fn", endpoint = "auth/passkey-finish")]
+pub async fn passkey_sign_in_finish(ceremony_id: String, credential: String, next: String) -> Result<String, AppError> {
+    let request = server::Request::capture()?;
+    let actor = request.client();
+    let body = server::ceremony_body(&ceremony_id, &credential, None)?;
+    let auth = request.services.auth();
+    auth.limit_sign_in(actor.ip.as_deref()).await?;
+    let outcome = auth.passkey_authenticate_finish(&actor, &body).await?;
+    server::signed_in(&request, &outcome, &next).await
+}
+
+/// Mails a password-reset link when an account matches (the answer never says whether one does).
+#[server(prefix = "/fn", endpoint = "auth/reset-request")]
+pub async fn request_password_reset(login: String) -> Result<(), AppError> {
+    let request = server::Request::capture()?;
+    let actor = request.client();
+    let auth = request.services.auth();
+    auth.limit_sign_in(actor.ip.as_deref()).await?;
+    auth.request_password_reset(&actor, &serde_json::json!({ "email": login })).await?;
+    request.redirect_plain_form("/reset-password?sent=1");
     Ok(())
 }
 
-/// Signs out: revokes the session and removes the cookies.
-#[server(prefix = "/fn", endpoint = "auth/sign-out")]
-pub async fn sign_out() -> Result<(), ServerFnError> {
+/// Sets a new password with the token of a reset link (every session of the user is signed out).
+#[server(prefix = "/fn", endpoint = "auth/reset-confirm")]
+pub async fn confirm_password_reset(token: String, new_password: String) -> Result<(), AppError> {
     let request = server::Request::capture()?;
-    if let Some(principal) = request.principal().await {
-        request.services.auth().logout(&request.actor(), &principal).await.map_err(server::failure)?;
-    }
-    request.set_cookies(tessera_core::auth::cookies::signed_out(&request.services.config));
-    request.redirect("/");
+    let actor = request.client();
+    let auth = request.services.auth();
+    auth.limit_sign_in(actor.ip.as_deref()).await?;
+    auth.confirm_password_reset(&actor, &serde_json::json!({ "token": token, "new_password": new_password }))
+        .await?;
+    request.redirect_plain_form("/sign-in?notice=reset");
+    Ok(())
+}
+
+/// Starts registering a passkey with an enrollment link's token: `{ceremony_id, options}` as JSON text.
+#[server(prefix = "/fn", endpoint = "auth/enroll-start")]
+pub async fn enroll_start(token: String) -> Result<Ceremony, AppError> {
+    let request = server::Request::capture()?;
+    let auth = request.services.auth();
+    auth.limit_sign_in(request.client().ip.as_deref()).await?;
+    Ok(server::ceremony(auth.enroll_start(&token).await?))
+}
+
+/// Finishes the enrollment: stores the passkey and uses up the link.
+#[server(prefix = "/fn", endpoint = "auth/enroll-finish")]
+pub async fn enroll_finish(token: String, ceremony_id: String, credential: String) -> Result<(), AppError> {
+    let request = server::Request::capture()?;
+    let actor = request.client();
+    let mut body = server::ceremony_body(&ceremony_id, &credential, None)?;
+    body["token"] = serde_json::Value::String(token);
+    request.services.auth().enroll_finish(&actor, &body).await?;
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use http::{header, HeaderValue, StatusCode};
-    use leptos::prelude::*;
-    use leptos::server_fn::redirect::REDIRECT_HEADER;
-    use leptos_axum::ResponseOptions;
+    pub use super::super::request::Request;
+    use super::super::request::{lang_cookie, local_path};
+    use crate::errors::{AppError, ErrorKind};
     use tessera_core::auth::{cookies, LoginOutcome, Principal};
-    use tessera_core::events::Actor;
-    use tessera_core::{Error, Services};
 
-    /// What a server function needs from its request, taken from the reactive context *before* the first
-    /// `.await` (the context is not guaranteed to be reachable once the future has been suspended).
-    pub struct Request {
-        pub services: Services,
-        parts: Option<http::request::Parts>,
-        response: Option<ResponseOptions>,
+    /// Ends a sign-in: session cookies, the saved language, and the page to go to.
+    pub async fn signed_in(request: &Request, outcome: &LoginOutcome, next: &str) -> Result<String, AppError> {
+        request.set_cookies(cookies::signed_in(&request.services.config, outcome));
+        let principal = Principal {
+            user_id: outcome.user.id,
+            username: outcome.user.username.clone(),
+            session_id: Some(outcome.session_id),
+            api_token: None,
+        };
+        if let Some(locale) = request.services.auth().preferences(&principal).await?.locale {
+            request.set_cookie(&lang_cookie(&request.services, locale.code()));
+        }
+        Ok(go(request, &local_path(next)))
     }
 
-    impl Request {
-        pub fn capture() -> Result<Self, ServerFnError> {
-            let services =
-                use_context::<Services>().ok_or_else(|| ServerFnError::new("the server is not ready"))?;
-            Ok(Self {
-                services,
-                parts: use_context::<http::request::Parts>(),
-                response: use_context::<ResponseOptions>(),
-            })
-        }
+    /// Answers `path` and, for a form posted without JavaScript, redirects there.
+    pub fn go(request: &Request, path: &str) -> String {
+        request.redirect_plain_form(path);
+        path.to_owned()
+    }
 
-        /// The IP and user agent of the request, for sessions and the audit log.
-        pub fn actor(&self) -> Actor {
-            let Some(parts) = &self.parts else { return Actor::default() };
-            let peer =
-                parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-            let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-            let trusted = &self.services.config.auth.trusted_proxies;
-            let ip = tessera_core::auth::client_ip(peer, forwarded, trusted).map(|ip| ip.to_string());
-            let user_agent = parts
-                .headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(512).collect());
-            Actor { user_id: None, ip, user_agent, unmask: false }
-        }
-
-        /// The signed-in caller of this request (session cookie), if any.
-        pub async fn principal(&self) -> Option<Principal> {
-            let token = self
-                .parts
-                .as_ref()?
-                .headers
-                .get_all(header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find_map(|v| cookies::find(v, cookies::ACCESS_COOKIE))?;
-            self.services.auth().authenticate_access_token(&token).await.ok()
-        }
-
-        /// The signed-in caller, or the error every data-reading server function answers anonymous callers.
-        pub async fn require_principal(&self) -> Result<Principal, ServerFnError> {
-            self.principal().await.ok_or_else(|| ServerFnError::new("sign in first"))
-        }
-
-        pub fn set_cookies(&self, values: [String; 2]) {
-            let Some(response) = &self.response else { return };
-            for value in values {
-                if let Ok(value) = HeaderValue::from_str(&value) {
-                    response.append_header(header::SET_COOKIE, value);
-                }
-            }
-        }
-
-        /// Redirects a plain form post (302) or tells the server-function client to navigate (as
-        /// `leptos_axum::redirect` does, without reading the context again).
-        pub fn redirect(&self, path: &str) {
-            let (Some(response), Ok(location)) = (&self.response, HeaderValue::from_str(path)) else {
-                return;
-            };
-            response.insert_header(header::LOCATION, location);
-            let accepts_html = self
-                .parts
-                .as_ref()
-                .and_then(|p| p.headers.get(header::ACCEPT))
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"));
-            if accepts_html {
-                response.set_status(StatusCode::FOUND);
-            } else {
-                response.insert_header(
-                    header::HeaderName::from_static(REDIRECT_HEADER),
-                    HeaderValue::from_static(""),
-                );
-            }
-        }
-
-        /// Ends a sign-in form: cookies and a redirect to `/` on success, `/?error=…` otherwise (the message
-        /// a user may see: wrong credentials, locked, rate limited, validation — never an internal cause).
-        pub fn finish(&self, outcome: Result<LoginOutcome, Error>) {
-            match outcome {
-                Ok(outcome) => {
-                    self.set_cookies(cookies::signed_in(&self.services.config, &outcome));
-                    self.redirect("/");
-                }
-                Err(error) => self.redirect(&format!("/?error={}", url_encode(&message(&error)))),
-            }
+    /// `{"ceremony_id", "options"}` of core → what the page needs.
+    pub fn ceremony(started: serde_json::Value) -> super::Ceremony {
+        super::Ceremony {
+            ceremony_id: started["ceremony_id"].as_str().unwrap_or_default().to_owned(),
+            options: started["options"].to_string(),
         }
     }
 
-    /// What a person is told about a failed form.
-    fn message(error: &Error) -> String {
-        match error {
-            Error::Store(cause) => {
-                tracing::error!(error = %cause, "sign-in failed");
-                "Something went wrong on the server; please try again.".into()
-            }
-            Error::Validation(errors) | Error::BadRequest(errors) => {
-                errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" ")
-            }
-            other => other.to_string(),
+    /// `{"ceremony_id", "credential", "name"?}` from the texts the page sends.
+    pub fn ceremony_body(
+        ceremony_id: &str,
+        credential: &str,
+        name: Option<&str>,
+    ) -> Result<serde_json::Value, AppError> {
+        let credential: serde_json::Value = serde_json::from_str(credential)
+            .map_err(|_| AppError::new(ErrorKind::Invalid, "the browser sent an unreadable credential"))?;
+        let mut body = serde_json::json!({ "ceremony_id": ceremony_id, "credential": credential });
+        if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
+            body["name"] = serde_json::Value::String(name.to_owned());
         }
-        .chars()
-        .enumerate()
-        .map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c })
-        .collect()
-    }
-
-    fn url_encode(text: &str) -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
-
-    pub fn failure(error: Error) -> ServerFnError {
-        if let Error::Store(cause) = &error {
-            tracing::error!(error = %cause, "server function failed");
-            return ServerFnError::new("an internal error occurred; it has been logged");
-        }
-        ServerFnError::new(error.to_string())
+        Ok(body)
     }
 }

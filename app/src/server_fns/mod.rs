@@ -1,5 +1,9 @@
 //! Server functions, one file per area. Endpoints are pinned (`prefix` + `endpoint`) so a desktop build
-//! talks to any server of the same version.
+//! talks to any server of the same version. Each is a thin adapter over `tessera_core`.
 
+pub mod account;
+pub mod admin;
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub(crate) mod request;
 pub mod system;

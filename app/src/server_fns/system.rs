@@ -16,12 +16,12 @@ pub struct StatusView {
 
 /// Reads the installation's state from the database (signed-in users only).
 #[server(prefix = "/fn", endpoint = "system/status")]
-pub async fn get_status(check: u32) -> Result<StatusView, ServerFnError> {
-    let request = super::auth::server::Request::capture()?;
-    request.require_principal().await?;
+pub async fn get_status(check: u32) -> Result<StatusView, crate::errors::AppError> {
+    let request = super::request::Request::capture()?;
+    request.caller().await?;
     let status = request.services.status().await.map_err(|e| {
         tracing::error!(error = %e, "reading the system status failed");
-        ServerFnError::new("the database is not available")
+        crate::errors::AppError::new(crate::errors::ErrorKind::Server, "the database is not available")
     })?;
     Ok(StatusView {
         backend: status.backend.to_string(),

@@ -14,6 +14,7 @@ pub mod lockout;
 pub mod mailer;
 pub mod passkeys;
 pub mod password;
+pub mod preferences;
 pub mod ratelimit;
 pub mod rbac;
 pub mod sessions;

@@ -36,6 +36,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Auth, Principal};
@@ -242,6 +243,25 @@ impl Auth {
         } else {
             Err(Error::Forbidden(format!("missing permission {required}")))
         }
+    }
+
+    /// Removes from a `{items: [table…]}` page the tables the caller may not read.
+    pub async fn keep_readable_tables(&self, principal: &Principal, page: &mut Value) -> Result<()> {
+        if self.is_allowed(principal, "table:*:read").await? {
+            return Ok(());
+        }
+        let Some(items) = page.get_mut("items").and_then(Value::as_array_mut) else {
+            return Ok(());
+        };
+        let mut kept = Vec::with_capacity(items.len());
+        for item in items.drain(..) {
+            let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
+            if self.is_allowed(principal, &format!("table:{id}:read")).await? {
+                kept.push(item);
+            }
+        }
+        *items = kept;
+        Ok(())
     }
 
     /// Drops every cached permission set, on every instance: bumps the generation (see the module

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Json;
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -57,6 +57,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(get "/auth/sessions", "Auth", "The caller's active sessions", OBJ, list_sessions),
         endpoint!(delete "/auth/sessions", "Auth", "Revoke every session but the current one", OBJ, revoke_other_sessions),
         endpoint!(delete "/auth/sessions/{id}", "Auth", "Revoke one session", NONE, revoke_session),
+        endpoint!(get "/auth/preferences", "Auth", "The caller's language and time zone", OBJ, get_preferences),
+        endpoint!(put "/auth/preferences", "Auth", "Set the caller's language (en, es) and time zone (IANA)", OBJ, put_preferences),
         endpoint!(post "/auth/password/change", "Auth", "Change the caller's password", NONE, change_password),
         endpoint!(post "/auth/password/reset/request", "Auth", "Mail a password-reset link (always 202)", (202, None), reset_request),
         endpoint!(post "/auth/password/reset/confirm", "Auth", "Set a new password with a reset token", NONE, reset_confirm),
@@ -250,6 +252,20 @@ async fn revoke_other_sessions(State(s): State<Services>, caller: Caller) -> Api
     caller.require_session()?;
     let revoked = s.auth().revoke_other_sessions(&caller.actor, &caller.principal).await?;
     Ok(Json(json!({ "revoked": revoked })))
+}
+
+async fn get_preferences(State(s): State<Services>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require_session()?;
+    Ok(Json(json!(s.auth().preferences(&caller.principal).await?)))
+}
+
+async fn put_preferences(
+    State(s): State<Services>,
+    caller: Caller,
+    ApiJson(body): ApiJson,
+) -> ApiResult<Json<Value>> {
+    caller.require_session()?;
+    Ok(Json(json!(s.auth().set_preferences(&caller.actor, &caller.principal, &body).await?)))
 }
 
 async fn change_password(

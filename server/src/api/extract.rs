@@ -182,22 +182,7 @@ impl Caller {
 
     /// Removes from a `{items: [table…]}` page the tables the caller may not read.
     pub async fn keep_readable_tables(&self, page: &mut serde_json::Value) -> Result<(), Problem> {
-        let auth = self.services.auth();
-        if auth.is_allowed(&self.principal, "table:*:read").await? {
-            return Ok(());
-        }
-        let Some(items) = page.get_mut("items").and_then(serde_json::Value::as_array_mut) else {
-            return Ok(());
-        };
-        let mut kept = Vec::with_capacity(items.len());
-        for item in items.drain(..) {
-            let id = item.get("id").and_then(serde_json::Value::as_str).unwrap_or_default();
-            if auth.is_allowed(&self.principal, &format!("table:{id}:read")).await? {
-                kept.push(item);
-            }
-        }
-        *items = kept;
-        Ok(())
+        Ok(self.services.auth().keep_readable_tables(&self.principal, page).await?)
     }
 
     /// Requires a signed-in session: the caller's own account (sessions, password, passkeys, API tokens)

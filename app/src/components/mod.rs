@@ -1,0 +1,6 @@
+//! Reusable pieces of the UI.
+
+pub mod feedback;
+pub mod form;
+pub mod passkey;
+pub mod shell;

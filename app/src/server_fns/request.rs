@@ -1,0 +1,161 @@
+//! What a server function needs from its request (server side only): the core services, the caller, the
+//! client's address for sessions and the audit log, and the response to set cookies and redirects on.
+
+use http::{header, HeaderValue};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use tessera_core::auth::{cookies, Principal};
+use tessera_core::events::Actor;
+use tessera_core::locale::Locale;
+use tessera_core::Services;
+
+use crate::errors::{AppError, ErrorKind};
+
+/// Taken from the reactive context *before* the first `.await` (the context is not guaranteed to be
+/// reachable once the future has been suspended).
+pub struct Request {
+    pub services: Services,
+    parts: Option<http::request::Parts>,
+    response: Option<ResponseOptions>,
+}
+
+impl Request {
+    pub fn capture() -> Result<Self, AppError> {
+        let services = use_context::<Services>()
+            .ok_or_else(|| AppError::new(ErrorKind::Server, "the server is not ready"))?;
+        Ok(Self { services, parts: use_context::<http::request::Parts>(), response: use_context::<ResponseOptions>() })
+    }
+
+    /// The IP and user agent of the request (no user yet).
+    pub fn client(&self) -> Actor {
+        let Some(parts) = &self.parts else { return Actor::default() };
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let trusted = &self.services.config.auth.trusted_proxies;
+        let ip = tessera_core::auth::client_ip(peer, forwarded, trusted).map(|ip| ip.to_string());
+        let user_agent =
+            parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
+        Actor { user_id: None, ip, user_agent, unmask: false }
+    }
+
+    /// The value of one cookie of the request.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.parts
+            .as_ref()?
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| cookies::find(v, name))
+    }
+
+    /// The signed-in caller of this request (session cookie), if any.
+    pub async fn principal(&self) -> Option<Principal> {
+        let token = self.cookie(cookies::ACCESS_COOKIE)?;
+        self.services.auth().authenticate_access_token(&token).await.ok()
+    }
+
+    /// The signed-in caller and the actor to act as, or `Unauthenticated` (the page sends them to sign-in).
+    pub async fn caller(&self) -> Result<(Principal, Actor), AppError> {
+        let principal = self.principal().await.ok_or_else(|| {
+            AppError::new(ErrorKind::Unauthenticated, "your session has ended; sign in again")
+        })?;
+        let mut actor = self.client();
+        actor.user_id = Some(principal.user_id);
+        Ok((principal, actor))
+    }
+
+    /// The signed-in caller holding `permission` (403 naming it otherwise).
+    pub async fn caller_with(&self, permission: &str) -> Result<(Principal, Actor), AppError> {
+        let (principal, actor) = self.caller().await?;
+        self.services.auth().authorize(&principal, permission).await?;
+        Ok((principal, actor))
+    }
+
+    /// The browser's preferred shipped language (`Accept-Language`).
+    pub fn accept_language(&self) -> Option<Locale> {
+        let header = self.parts.as_ref()?.headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+        Locale::from_accept_language(header)
+    }
+
+    pub fn set_cookie(&self, value: &str) {
+        if let (Some(response), Ok(value)) = (&self.response, HeaderValue::from_str(value)) {
+            response.append_header(header::SET_COOKIE, value);
+        }
+    }
+
+    pub fn set_cookies(&self, values: [String; 2]) {
+        for value in values {
+            self.set_cookie(&value);
+        }
+    }
+
+    /// Was this request a form posted without JavaScript (the browser wants a page back)?
+    pub fn is_plain_form(&self) -> bool {
+        self.parts
+            .as_ref()
+            .and_then(|p| p.headers.get(header::ACCEPT))
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    }
+
+    /// Sends a form posted without JavaScript to `path` (302) instead of back where it came from. (The
+    /// hydrated page navigates itself, on the answer.)
+    pub fn redirect_plain_form(&self, path: &str) {
+        if !self.is_plain_form() {
+            return;
+        }
+        if let (Some(response), Ok(location)) = (&self.response, HeaderValue::from_str(path)) {
+            response.insert_header(header::LOCATION, location);
+            response.set_status(http::StatusCode::FOUND);
+        }
+    }
+}
+
+pub use crate::components::feedback::local_path;
+
+/// The `Set-Cookie` value that remembers a language for a year (not HttpOnly: the page reads it too).
+pub fn lang_cookie(services: &Services, code: &str) -> String {
+    let secure = if services.config.public_url.starts_with("https://") { "; Secure" } else { "" };
+    format!("{}={code}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", crate::i18n::LANG_COOKIE)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::components::feedback::local_path;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/account"), "/account");
+        assert_eq!(local_path("/admin/users?x=1"), "/admin/users?x=1");
+        assert_eq!(local_path("https://evil.example"), "/");
+        assert_eq!(local_path("//evil.example"), "/");
+        assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path(""), "/");
+    }
+}
+
+/// How the caller reads instants: their language and time zone (saved preference, else the language cookie
+/// or the browser's language, and UTC).
+pub struct Display {
+    pub locale: tessera_core::locale::Locale,
+    pub tz: chrono_tz::Tz,
+}
+
+impl Display {
+    pub async fn of(request: &Request, principal: &Principal) -> Result<Self, AppError> {
+        let preferences = request.services.auth().preferences(principal).await?;
+        let locale = preferences
+            .locale
+            .or_else(|| request.cookie(crate::i18n::LANG_COOKIE).and_then(|c| Locale::parse(&c)))
+            .or_else(|| request.accept_language())
+            .unwrap_or_default();
+        Ok(Self { locale, tz: preferences.tz() })
+    }
+
+    /// An RFC 3339 instant of a JSON answer, formatted; `None` for null or anything else.
+    pub fn when(&self, value: &serde_json::Value) -> Option<String> {
+        let at = chrono::DateTime::parse_from_rfc3339(value.as_str()?).ok()?;
+        Some(self.locale.date_time(at.with_timezone(&chrono::Utc), self.tz))
+    }
+}

@@ -1,0 +1,152 @@
+//! Display of values for people: the languages the web app ships, and locale-aware formatting of numbers and
+//! instants in a time zone. Used by the server functions (the browser receives formatted text, so server and
+//! hydrated renders agree and no time-zone database ships in the wasm).
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorCode, FieldError};
+
+/// The languages of the web app.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    En,
+    Es,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::Es];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Es => "es",
+        }
+    }
+
+    /// `en`, `en-GB`, `es-419`, … → a shipped language (by its primary subtag).
+    pub fn parse(tag: &str) -> Option<Locale> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Locale::ALL.into_iter().find(|l| l.code() == primary)
+    }
+
+    /// The first shipped language of an `Accept-Language` header, by quality.
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        let mut ranked: Vec<(f32, Locale)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let locale = Locale::parse(pieces.next()?)?;
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                    .unwrap_or(1.0);
+                Some((q, locale))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.first().map(|(_, l)| *l)
+    }
+
+    fn separators(self) -> (char, char) {
+        match self {
+            Locale::En => (',', '.'),
+            Locale::Es => ('.', ','),
+        }
+    }
+
+    /// An integer with digit grouping: `1,234,567` / `1.234.567`.
+    pub fn integer(self, n: i64) -> String {
+        let digits = n.unsigned_abs().to_string();
+        let (group, _) = self.separators();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(group);
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// An exact decimal given as text (`-1234.50`) with grouping and the locale's decimal mark.
+    pub fn decimal(self, text: &str) -> String {
+        let (int_part, frac) = text.split_once('.').unwrap_or((text, ""));
+        let int = int_part.parse::<i64>().map(|n| self.integer(n)).unwrap_or_else(|_| int_part.to_owned());
+        let int = if int_part.starts_with("-0") && int == "0" { "-0".to_owned() } else { int };
+        if frac.is_empty() {
+            int
+        } else {
+            format!("{int}{}{frac}", self.separators().1)
+        }
+    }
+
+    /// An instant in `tz`: `Dec 4, 2026, 15:05` / `4 dic 2026, 15:05`.
+    pub fn date_time(self, at: DateTime<Utc>, tz: Tz) -> String {
+        let local = at.with_timezone(&tz);
+        let month = self.month(local.month0());
+        let (h, m) = (local.hour(), local.minute());
+        match self {
+            Locale::En => format!("{month} {}, {}, {h:02}:{m:02}", local.day(), local.year()),
+            Locale::Es => format!("{} {month} {}, {h:02}:{m:02}", local.day(), local.year()),
+        }
+    }
+
+    fn month(self, month0: u32) -> &'static str {
+        const EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        const ES: [&str; 12] = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"];
+        let names = match self {
+            Locale::En => &EN,
+            Locale::Es => &ES,
+        };
+        names.get(month0 as usize).copied().unwrap_or("?")
+    }
+}
+
+/// A valid IANA time-zone name (`Europe/Madrid`), or a field error naming `field`.
+pub fn parse_time_zone(field: &str, name: &str) -> Result<Tz, FieldError> {
+    name.parse::<Tz>().map_err(|_| {
+        FieldError::new(field, ErrorCode::Enum, format!("unknown time zone \"{name}\" (use an IANA name such as Europe/Madrid)"))
+    })
+}
+
+/// Every IANA time-zone name, for pickers.
+pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn numbers_follow_the_locale() {
+        assert_eq!(Locale::En.integer(1_234_567), "1,234,567");
+        assert_eq!(Locale::Es.integer(-1_234_567), "-1.234.567");
+        assert_eq!(Locale::En.integer(999), "999");
+        assert_eq!(Locale::Es.decimal("1234.50"), "1.234,50");
+        assert_eq!(Locale::En.decimal("-0.5"), "-0.5");
+    }
+
+    #[test]
+    fn instants_are_shown_in_the_time_zone() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 31, 23, 30, 0).single().unwrap();
+        assert_eq!(Locale::En.date_time(at, Tz::UTC), "Dec 31, 2026, 23:30");
+        let madrid = parse_time_zone("tz", "Europe/Madrid").unwrap();
+        assert_eq!(Locale::Es.date_time(at, madrid), "1 ene 2027, 00:30");
+        assert!(parse_time_zone("tz", "Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn accept_language_picks_the_best_shipped_language() {
+        assert_eq!(Locale::from_accept_language("fr-FR, es-ES;q=0.8, en;q=0.5"), Some(Locale::Es));
+        assert_eq!(Locale::from_accept_language("de"), None);
+        assert_eq!(Locale::parse("en-GB"), Some(Locale::En));
+    }
+}
