@@ -43,9 +43,15 @@ impl AppError {
         Self { kind, message: message.into(), fields: Vec::new() }
     }
 
-    /// The message for `field`, if the server named it.
+    /// The message for `field` (or a part of it: `scopes[2]`, `values.title`), if the server named it.
     pub fn field(&self, field: &str) -> Option<&str> {
-        self.fields.iter().find(|f| f.field == field).map(|f| f.message.as_str())
+        self.fields
+            .iter()
+            .find(|f| {
+                f.field == field
+                    || f.field.strip_prefix(field).is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
+            })
+            .map(|f| f.message.as_str())
     }
 }
 

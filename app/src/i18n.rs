@@ -193,6 +193,7 @@ strings! {
     token_create: "Create a token", "Crear un token";
     token_secret: "Copy this token now: it is shown only once.", "Copia este token ahora: solo se muestra una vez.";
     token_revoked: "revoked", "revocado";
+    token_needs_js: "Showing a new token's secret needs JavaScript.", "Mostrar el secreto de un token nuevo requiere JavaScript.";
     token_last_used: "Last used", "Último uso";
     preferences: "Preferences", "Preferencias";
     time_zone: "Time zone", "Zona horaria";

@@ -310,6 +310,7 @@ fn Tokens(items: Vec<TokenItem>, create: ServerAction<CreateApiToken>, revoke: S
                 }).collect_view()}
             </ul>
             <h3>{tr(|s| s.token_create)}</h3>
+            <noscript><p class="muted small">{tr(|s| s.token_needs_js)}</p></noscript>
             <FormError error />
             <ActionForm action=create attr:class="form narrow-form" attr:data-testid="token-form">
                 <label for="token-name">{tr(|s| s.name)}</label>
