@@ -49,7 +49,9 @@ impl AppError {
             .iter()
             .find(|f| {
                 f.field == field
-                    || f.field.strip_prefix(field).is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
+                    || f.field
+                        .strip_prefix(field)
+                        .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
             })
             .map(|f| f.message.as_str())
     }
@@ -80,7 +82,10 @@ impl From<tessera_core::Error> for AppError {
     fn from(error: tessera_core::Error) -> Self {
         use tessera_core::Error as E;
         let fields = |errors: &[tessera_core::FieldError]| {
-            errors.iter().map(|e| FieldMessage { field: e.field.clone(), message: e.message.clone() }).collect()
+            errors
+                .iter()
+                .map(|e| FieldMessage { field: e.field.clone(), message: e.message.clone() })
+                .collect()
         };
         let kind = match &error {
             E::NotFound(_) => ErrorKind::NotFound,

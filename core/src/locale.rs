@@ -98,8 +98,10 @@ impl Locale {
     }
 
     fn month(self, month0: u32) -> &'static str {
-        const EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-        const ES: [&str; 12] = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"];
+        const EN: [&str; 12] =
+            ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        const ES: [&str; 12] =
+            ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"];
         let names = match self {
             Locale::En => &EN,
             Locale::Es => &ES,
@@ -111,7 +113,11 @@ impl Locale {
 /// A valid IANA time-zone name (`Europe/Madrid`), or a field error naming `field`.
 pub fn parse_time_zone(field: &str, name: &str) -> Result<Tz, FieldError> {
     name.parse::<Tz>().map_err(|_| {
-        FieldError::new(field, ErrorCode::Enum, format!("unknown time zone \"{name}\" (use an IANA name such as Europe/Madrid)"))
+        FieldError::new(
+            field,
+            ErrorCode::Enum,
+            format!("unknown time zone \"{name}\" (use an IANA name such as Europe/Madrid)"),
+        )
     })
 }
 

@@ -56,26 +56,34 @@ test('change password: a wrong current password is shown at its field, then the 
   await api.dispose();
 });
 
-test('sessions: another device is listed and signed out from here', async ({ page, browser }, testInfo) => {
+test('sessions: other devices are listed, one is revoked, then all others', async ({ page, browser }, testInfo) => {
   const api = await ownerApi();
   const username = unique('sess', testInfo);
   await createUser(api, username);
-  const other = await browser.newContext({ javaScriptEnabled: isHydrated(testInfo.project.name) });
-  const otherPage = await other.newPage();
-  await signIn(otherPage, username, strongPassword);
+  const devices = [];
+  for (let i = 0; i < 2; i++) {
+    const context = await browser.newContext({ javaScriptEnabled: isHydrated(testInfo.project.name) });
+    const other = await context.newPage();
+    await signIn(other, username, strongPassword);
+    devices.push({ context, page: other });
+  }
 
   await signIn(page, username, strongPassword, '/account');
   const rows = page.getByTestId('session');
-  await expect(rows).toHaveCount(2);
+  await expect(rows).toHaveCount(3);
   await expect(page.locator('[data-testid="session"][data-current="true"]')).toHaveCount(1);
   await hydrated(page, testInfo);
+  await page.locator('[data-testid="session"][data-current="false"]').first().getByTestId('revoke-session').click();
+  await expect(rows).toHaveCount(2);
   await page.getByTestId('revoke-other-sessions').click();
   await expect(rows).toHaveCount(1);
 
-  // The other device is signed out at once: its next page is the sign-in page.
-  await otherPage.goto('/account');
-  await expect(otherPage).toHaveURL(/\/sign-in\?next=\/account/);
-  await other.close();
+  // The other devices are signed out at once: their next page is the sign-in page.
+  for (const device of devices) {
+    await device.page.goto('/account');
+    await expect(device.page).toHaveURL(/\/sign-in\?next=\/account/);
+    await device.context.close();
+  }
   await api.dispose();
 });
 

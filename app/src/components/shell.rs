@@ -8,7 +8,7 @@ use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
 
 use super::feedback::{go_to, on_result, sign_in_path, FeedbackView};
-use crate::i18n::{use_i18n, Lang, tr};
+use crate::i18n::{tr, use_i18n, Lang};
 #[cfg(feature = "hydrate")]
 use crate::i18n::{LANG_COOKIE, THEME_COOKIE};
 use crate::server_fns::account::SetLanguage;
@@ -128,7 +128,11 @@ pub fn ThemeSwitch() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             if let Some(html) = document().document_element() {
-                let _ = if value.is_empty() { html.remove_attribute("data-theme") } else { html.set_attribute("data-theme", &value) };
+                let _ = if value.is_empty() {
+                    html.remove_attribute("data-theme")
+                } else {
+                    html.set_attribute("data-theme", &value)
+                };
             }
             let cookie = if value.is_empty() {
                 format!("{THEME_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax")

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::shell::PageHeader;
-use crate::i18n::{fill, use_i18n, tr};
+use crate::i18n::{fill, tr, use_i18n};
 use crate::server_fns::auth::Me;
 use crate::server_fns::system::get_status;
 

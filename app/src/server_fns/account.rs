@@ -149,7 +149,11 @@ pub async fn passkey_register_start() -> Result<super::auth::Ceremony, AppError>
 }
 
 #[server(prefix = "/fn", endpoint = "account/passkey-finish")]
-pub async fn passkey_register_finish(ceremony_id: String, credential: String, name: String) -> Result<(), AppError> {
+pub async fn passkey_register_finish(
+    ceremony_id: String,
+    credential: String,
+    name: String,
+) -> Result<(), AppError> {
     let request = server::Request::capture()?;
     let (principal, actor) = request.caller().await?;
     let body = super::auth::server::ceremony_body(&ceremony_id, &credential, Some(&name))?;
@@ -162,7 +166,11 @@ pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
     let request = server::Request::capture()?;
     let (principal, actor) = request.caller().await?;
     let id = server::uuid(&id, "id")?;
-    request.services.auth().rename_passkey(&principal, &actor, id, &serde_json::json!({ "name": name })).await?;
+    request
+        .services
+        .auth()
+        .rename_passkey(&principal, &actor, id, &serde_json::json!({ "name": name }))
+        .await?;
     Ok(())
 }
 
@@ -250,7 +258,8 @@ pub(crate) mod server {
         if text.is_empty() {
             return Ok(None);
         }
-        let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid(field, "a date (YYYY-MM-DD)"))?;
+        let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| invalid(field, "a date (YYYY-MM-DD)"))?;
         Ok(Some(format!("{date}T23:59:59Z")))
     }
 }

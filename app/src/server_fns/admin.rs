@@ -118,7 +118,8 @@ pub async fn get_users() -> Result<UsersPage, AppError> {
             roles,
         });
     }
-    let roles = if auth.is_allowed(&principal, ROLES).await? { server::roles(&request).await? } else { Vec::new() };
+    let roles =
+        if auth.is_allowed(&principal, ROLES).await? { server::roles(&request).await? } else { Vec::new() };
     Ok(UsersPage { users, roles })
 }
 
@@ -181,7 +182,11 @@ pub async fn assign_role(user_id: String, role_id: String, expires_at: String) -
     let (principal, actor) = request.caller_with(ROLES).await?;
     let expires_at = super::account::server::end_of_day(&expires_at, "expires_at")?;
     let body = serde_json::json!({ "role_id": role_id.trim(), "expires_at": expires_at });
-    request.services.auth().assign_role(&actor, &principal, server::uuid(&user_id, "user_id")?, &body).await?;
+    request
+        .services
+        .auth()
+        .assign_role(&actor, &principal, server::uuid(&user_id, "user_id")?, &body)
+        .await?;
     Ok(())
 }
 
@@ -199,7 +204,8 @@ pub async fn get_roles() -> Result<RolesPage, AppError> {
     let request = server::Request::capture()?;
     request.caller_with(ROLES).await?;
     let roles = server::roles(&request).await?;
-    let page = request.services.eav().list_tables(None, Some(request.services.config.limits.max_page_size)).await?;
+    let page =
+        request.services.eav().list_tables(None, Some(request.services.config.limits.max_page_size)).await?;
     let tables = server::items(&page)
         .iter()
         .map(|t| TableRef { id: server::text(&t["id"]), name: server::text(&t["table_name"]) })
@@ -230,7 +236,12 @@ pub async fn delete_role(id: String) -> Result<(), AppError> {
 
 /// Grants `resource[:table]:action` to a role: `table` (an id or `*`) only for the `table` resource.
 #[server(prefix = "/fn", endpoint = "admin/grant")]
-pub async fn grant_permission(role_id: String, resource: String, table: String, action: String) -> Result<(), AppError> {
+pub async fn grant_permission(
+    role_id: String,
+    resource: String,
+    table: String,
+    action: String,
+) -> Result<(), AppError> {
     let request = server::Request::capture()?;
     let (_, actor) = request.caller_with(ROLES).await?;
     let (resource, table, action) = (resource.trim(), table.trim(), action.trim());
@@ -267,7 +278,14 @@ pub async fn get_audit(
     let (principal, _) = request.caller_with(AUDIT).await?;
     let display = server::Display::of(&request, &principal).await?;
     let filter = server::audit_filter(&action, &entity_type, &actor_user_id, &from, &to, &cursor)?;
-    let page = request.services.auth().audit_page(&filter).await?;
+    let auth = request.services.auth();
+    let page = auth.audit_page(&filter).await?;
+    // Users are shown by name (actors, and user entities).
+    let names: std::collections::HashMap<String, String> = server::items(&auth.list_users().await?)
+        .iter()
+        .map(|u| (server::text(&u["id"]), server::text(&u["username"])))
+        .collect();
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let items = server::items(&page)
         .iter()
         .map(|e| {
@@ -280,10 +298,13 @@ pub async fn get_audit(
             AuditItem {
                 id: server::text(&e["id"]),
                 when: display.when(&e["created_at"]).unwrap_or_default(),
-                actor: e["actor_user_id"].as_str().map(str::to_owned),
+                actor: e["actor_user_id"].as_str().map(name),
                 ip: e["ip"].as_str().map(str::to_owned),
                 action: server::text(&e["action"]),
-                entity: format!("{} {}", server::text(&e["entity_type"]), e["entity_id"].as_str().unwrap_or("")),
+                entity: match (e["entity_type"].as_str(), e["entity_id"].as_str()) {
+                    (Some("user"), Some(id)) => format!("user {}", name(id)),
+                    (kind, id) => format!("{} {}", kind.unwrap_or(""), id.unwrap_or("")),
+                },
                 details,
             }
         })
@@ -326,7 +347,11 @@ pub(crate) mod server {
                 parent: r["parent_role_id"].as_str().and_then(name_of),
                 permissions: r["permissions"]
                     .as_array()
-                    .map(|p| p.iter().map(|p| p.as_str().map_or_else(|| text(&p["permission_name"]), str::to_owned)).collect())
+                    .map(|p| {
+                        p.iter()
+                            .map(|p| p.as_str().map_or_else(|| text(&p["permission_name"]), str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             })
             .collect())
@@ -352,9 +377,15 @@ pub(crate) mod server {
         }
         let query: Vec<String> = pairs
             .iter()
-            .map(|(k, v)| format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
+            .map(|(k, v)| {
+                format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>())
+            })
             .collect();
-        if query.is_empty() { "/api/v1/audit/export".to_owned() } else { format!("/api/v1/audit/export?{}", query.join("&")) }
+        if query.is_empty() {
+            "/api/v1/audit/export".to_owned()
+        } else {
+            format!("/api/v1/audit/export?{}", query.join("&"))
+        }
     }
 
     /// The audit filter of the page's form (empty = no filter; dates are whole UTC days).
@@ -367,21 +398,22 @@ pub(crate) mod server {
         cursor: &str,
     ) -> Result<AuditFilter, AppError> {
         let some = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        let day = |s: &str, field: &str, plus: i64| -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
-            match some(s) {
-                None => Ok(None),
-                Some(text) => {
-                    let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
-                        AppError::from(tessera_core::Error::bad_request(
-                            field,
-                            tessera_core::ErrorCode::Format,
-                            "a date (YYYY-MM-DD)",
-                        ))
-                    })?;
-                    Ok(date.and_hms_opt(0, 0, 0).map(|d| d.and_utc() + chrono::TimeDelta::days(plus)))
+        let day =
+            |s: &str, field: &str, plus: i64| -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+                match some(s) {
+                    None => Ok(None),
+                    Some(text) => {
+                        let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+                            AppError::from(tessera_core::Error::bad_request(
+                                field,
+                                tessera_core::ErrorCode::Format,
+                                "a date (YYYY-MM-DD)",
+                            ))
+                        })?;
+                        Ok(date.and_hms_opt(0, 0, 0).map(|d| d.and_utc() + chrono::TimeDelta::days(plus)))
+                    }
                 }
-            }
-        };
+            };
         Ok(AuditFilter {
             actor_user_id: some(actor).map(|a| uuid(&a, "actor_user_id")).transpose()?,
             action: some(action),

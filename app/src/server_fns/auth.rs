@@ -64,7 +64,8 @@ pub async fn get_gate() -> Result<Gate, AppError> {
     };
     let user = auth.current_user(&principal).await?;
     let preferences = auth.preferences(&principal).await?;
-    let mut tables = request.services.eav().list_tables(None, Some(request.services.config.limits.max_page_size)).await?;
+    let mut tables =
+        request.services.eav().list_tables(None, Some(request.services.config.limits.max_page_size)).await?;
     auth.keep_readable_tables(&principal, &mut tables).await?;
     let tables = tables["items"]
         .as_array()
@@ -132,13 +133,18 @@ pub async fn passkey_sign_in_start(username: String) -> Result<Ceremony, AppErro
     let auth = request.services.auth();
     auth.limit_sign_in(request.client().ip.as_deref()).await?;
     let username = username.trim();
-    let body = if username.is_empty() { serde_json::json!({}) } else { serde_json::json!({ "username": username }) };
+    let body =
+        if username.is_empty() { serde_json::json!({}) } else { serde_json::json!({ "username": username }) };
     Ok(server::ceremony(auth.passkey_authenticate_start(&body).await?))
 }
 
 /// Finishes a passkey sign-in with the browser's credential (JSON text); answers the page to go to.
 #[server(prefix = "/fn", endpoint = "auth/passkey-finish")]
-pub async fn passkey_sign_in_finish(ceremony_id: String, credential: String, next: String) -> Result<String, AppError> {
+pub async fn passkey_sign_in_finish(
+    ceremony_id: String,
+    credential: String,
+    next: String,
+) -> Result<String, AppError> {
     let request = server::Request::capture()?;
     let actor = request.client();
     let body = server::ceremony_body(&ceremony_id, &credential, None)?;
@@ -201,7 +207,11 @@ pub(crate) mod server {
     use tessera_core::auth::{cookies, LoginOutcome, Principal};
 
     /// Ends a sign-in: session cookies, the saved language, and the page to go to.
-    pub async fn signed_in(request: &Request, outcome: &LoginOutcome, next: &str) -> Result<String, AppError> {
+    pub async fn signed_in(
+        request: &Request,
+        outcome: &LoginOutcome,
+        next: &str,
+    ) -> Result<String, AppError> {
         request.set_cookies(cookies::signed_in(&request.services.config, outcome));
         let principal = Principal {
             user_id: outcome.user.id,

@@ -23,18 +23,26 @@ impl Request {
     pub fn capture() -> Result<Self, AppError> {
         let services = use_context::<Services>()
             .ok_or_else(|| AppError::new(ErrorKind::Server, "the server is not ready"))?;
-        Ok(Self { services, parts: use_context::<http::request::Parts>(), response: use_context::<ResponseOptions>() })
+        Ok(Self {
+            services,
+            parts: use_context::<http::request::Parts>(),
+            response: use_context::<ResponseOptions>(),
+        })
     }
 
     /// The IP and user agent of the request (no user yet).
     pub fn client(&self) -> Actor {
         let Some(parts) = &self.parts else { return Actor::default() };
-        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let peer =
+            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
         let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let trusted = &self.services.config.auth.trusted_proxies;
         let ip = tessera_core::auth::client_ip(peer, forwarded, trusted).map(|ip| ip.to_string());
-        let user_agent =
-            parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect());
         Actor { user_id: None, ip, user_agent, unmask: false }
     }
 
@@ -120,21 +128,6 @@ pub fn lang_cookie(services: &Services, code: &str) -> String {
     format!("{}={code}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", crate::i18n::LANG_COOKIE)
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::components::feedback::local_path;
-
-    #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(local_path("/account"), "/account");
-        assert_eq!(local_path("/admin/users?x=1"), "/admin/users?x=1");
-        assert_eq!(local_path("https://evil.example"), "/");
-        assert_eq!(local_path("//evil.example"), "/");
-        assert_eq!(local_path("/\\evil.example"), "/");
-        assert_eq!(local_path(""), "/");
-    }
-}
-
 /// How the caller reads instants: their language and time zone (saved preference, else the language cookie
 /// or the browser's language, and UTC).
 pub struct Display {
@@ -157,5 +150,20 @@ impl Display {
     pub fn when(&self, value: &serde_json::Value) -> Option<String> {
         let at = chrono::DateTime::parse_from_rfc3339(value.as_str()?).ok()?;
         Some(self.locale.date_time(at.with_timezone(&chrono::Utc), self.tz))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::components::feedback::local_path;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/account"), "/account");
+        assert_eq!(local_path("/admin/users?x=1"), "/admin/users?x=1");
+        assert_eq!(local_path("https://evil.example"), "/");
+        assert_eq!(local_path("//evil.example"), "/");
+        assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path(""), "/");
     }
 }

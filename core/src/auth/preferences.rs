@@ -46,7 +46,12 @@ impl Auth {
 
     /// `PUT /auth/preferences` `{"locale": "en" | "es" | null, "time_zone": IANA name | null}`; an absent
     /// field keeps its value.
-    pub async fn set_preferences(&self, actor: &Actor, principal: &Principal, body: &Value) -> Result<Preferences> {
+    pub async fn set_preferences(
+        &self,
+        actor: &Actor,
+        principal: &Principal,
+        body: &Value,
+    ) -> Result<Preferences> {
         let mut fields = Fields::new(body, "")?;
         let locale = fields.string("locale");
         let time_zone = fields.string("time_zone");

@@ -10,7 +10,7 @@ use crate::components::feedback::{on_result, use_feedback};
 use crate::components::form::{failure, invalid, FieldError, FormError};
 use crate::components::passkey;
 use crate::components::shell::PageHeader;
-use crate::i18n::{fill, use_i18n, Lang, tr};
+use crate::i18n::{fill, tr, use_i18n, Lang};
 use crate::server_fns::account::*;
 
 #[component]
@@ -39,17 +39,21 @@ pub fn AccountPage() -> impl IntoView {
         |_| get_account(),
     );
     on_result(move || revoke_session.value().get(), move |()| feedback.success(i18n.t().session_revoked));
-    on_result(move || revoke_others.value().get(), move |n: u64| {
-        feedback.success(fill(i18n.t().sessions_revoked, &[&n.to_string()]))
-    });
+    on_result(
+        move || revoke_others.value().get(),
+        move |n: u64| feedback.success(fill(i18n.t().sessions_revoked, &[&n.to_string()])),
+    );
     on_result(move || change_password.value().get(), move |()| feedback.success(i18n.t().password_changed));
     on_result(move || rename.value().get(), move |()| feedback.success(i18n.t().saved));
     on_result(move || delete.value().get(), move |()| feedback.success(i18n.t().passkey_deleted));
     on_result(move || revoke_token.value().get(), move |()| feedback.success(i18n.t().saved));
     on_result(move || create_token.value().get(), |_| {});
-    on_result(move || preferences.value().get(), move |()| {
-        crate::components::feedback::go_to("/account");
-    });
+    on_result(
+        move || preferences.value().get(),
+        move |()| {
+            crate::components::feedback::go_to("/account");
+        },
+    );
 
     view! {
         <PageHeader title=Signal::derive(tr(|s| s.account_title)) lead=Signal::derive(tr(|s| s.account_lead)) />
@@ -85,7 +89,7 @@ fn Preferences(account: Account, action: ServerAction<SetPreferences>) -> impl I
         <section class="panel" aria-labelledby="preferences-title">
             <h2 id="preferences-title">{tr(|s| s.preferences)}</h2>
             <FormError error />
-            <ActionForm action attr:class="form inline-form" attr:data-testid="preferences-form">
+            <ActionForm action attr:class="filters" attr:data-testid="preferences-form">
                 <div class="field">
                     <label for="pref-lang">{tr(|s| s.language)}</label>
                     <select id="pref-lang" name="lang">
@@ -100,10 +104,10 @@ fn Preferences(account: Account, action: ServerAction<SetPreferences>) -> impl I
                     <datalist id="time-zones">
                         {account.time_zones.iter().map(|z| view! { <option value=z.clone()></option> }).collect_view()}
                     </datalist>
-                    <p class="hint" id="pref-tz-hint">{tr(|s| s.time_zone_hint)}</p>
-                    <FieldError error field="time_zone" />
                 </div>
                 <button class="button" type="submit" data-testid="save-preferences">{tr(|s| s.save)}</button>
+                <p class="hint" id="pref-tz-hint">{tr(|s| s.time_zone_hint)}</p>
+                <FieldError error field="time_zone" />
             </ActionForm>
         </section>
     }
@@ -134,7 +138,8 @@ fn Passkeys(
         spawn_local(async move {
             let outcome = async {
                 let ceremony = passkey_register_start().await.map_err(|e| e.message)?;
-                let credential = passkey::create(ceremony.options).await.map_err(|_| t.passkey_cancelled.to_owned())?;
+                let credential =
+                    passkey::create(ceremony.options).await.map_err(|_| t.passkey_cancelled.to_owned())?;
                 passkey_register_finish(ceremony.ceremony_id, credential, label).await.map_err(|e| e.message)
             }
             .await;
@@ -268,7 +273,11 @@ fn Password(action: ServerAction<ChangePassword>) -> impl IntoView {
 }
 
 #[component]
-fn Tokens(items: Vec<TokenItem>, create: ServerAction<CreateApiToken>, revoke: ServerAction<RevokeApiToken>) -> impl IntoView {
+fn Tokens(
+    items: Vec<TokenItem>,
+    create: ServerAction<CreateApiToken>,
+    revoke: ServerAction<RevokeApiToken>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let error = failure(create.value());
     let secret = move || create.value().get().and_then(Result::ok);

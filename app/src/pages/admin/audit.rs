@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::feedback::use_feedback;
 use crate::components::shell::PageHeader;
-use crate::i18n::{use_i18n, tr};
+use crate::i18n::{tr, use_i18n};
 use crate::server_fns::admin::get_audit;
 
 const FILTERS: [&str; 5] = ["action", "entity_type", "actor_user_id", "from", "to"];
@@ -20,7 +20,9 @@ pub fn AuditPage() -> impl IntoView {
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let page = Resource::new(
         move || (FILTERS.map(param), param("cursor"), feedback.reload.get()),
-        |([action, entity_type, actor, from, to], cursor, _)| get_audit(action, entity_type, actor, from, to, cursor),
+        |([action, entity_type, actor, from, to], cursor, _)| {
+            get_audit(action, entity_type, actor, from, to, cursor)
+        },
     );
     let value = move |name: &'static str| move || param(name);
     view! {
@@ -91,7 +93,7 @@ pub fn AuditPage() -> impl IntoView {
                                                 <td class="nowrap">{e.when}</td>
                                                 <td><code data-testid="audit-action">{e.action}</code></td>
                                                 <td class="small">{e.entity}</td>
-                                                <td class="small mono">{e.actor.unwrap_or_default()}</td>
+                                                <td class="small">{e.actor.unwrap_or_default()}</td>
                                                 <td class="small">{e.ip.unwrap_or_default()}</td>
                                                 <td>{(!e.details.is_empty()).then(|| view! {
                                                     <details><summary>{tr(|s| s.audit_details)}</summary><pre class="small">{e.details.clone()}</pre></details>

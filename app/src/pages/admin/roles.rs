@@ -7,10 +7,11 @@ use leptos::prelude::*;
 use crate::components::feedback::{on_result, use_feedback};
 use crate::components::form::{failure, invalid, FieldError, FormError};
 use crate::components::shell::PageHeader;
-use crate::i18n::{use_i18n, tr};
+use crate::i18n::{tr, use_i18n};
 use crate::server_fns::admin::*;
 
-const RESOURCES: [&str; 9] = ["table", "report", "migration", "users", "roles", "audit", "schema", "settings", "*"];
+const RESOURCES: [&str; 9] =
+    ["table", "report", "migration", "users", "roles", "audit", "schema", "settings", "*"];
 const ACTIONS: [&str; 8] = ["read", "create", "update", "delete", "manage", "execute", "unmask", "*"];
 
 #[component]

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::components::feedback::{on_result, use_feedback};
 use crate::components::form::{failure, invalid, FieldError, FormError};
 use crate::components::shell::PageHeader;
-use crate::i18n::{use_i18n, tr};
+use crate::i18n::{tr, use_i18n};
 use crate::server_fns::admin::*;
 
 #[component]

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::AuthLayout;
 use crate::components::feedback::go_to;
 use crate::components::passkey;
-use crate::i18n::{use_i18n, tr};
+use crate::i18n::{tr, use_i18n};
 use crate::server_fns::auth::{enroll_finish, enroll_start};
 
 #[component]
@@ -31,7 +31,8 @@ pub fn EnrollPage() -> impl IntoView {
         spawn_local(async move {
             let outcome = async {
                 let ceremony = enroll_start(token.clone()).await.map_err(|e| e.message)?;
-                let credential = passkey::create(ceremony.options).await.map_err(|_| t.passkey_cancelled.to_owned())?;
+                let credential =
+                    passkey::create(ceremony.options).await.map_err(|_| t.passkey_cancelled.to_owned())?;
                 enroll_finish(token, ceremony.ceremony_id, credential).await.map_err(|e| e.message)
             }
             .await;
