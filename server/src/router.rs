@@ -75,6 +75,16 @@ pub fn build(services: Services) -> Router {
                 let services = services.clone();
                 move || {
                     provide_context(services.clone());
+                    // <Redirect/> during SSR is a 302 for every client (leptos_axum's default answers 200
+                    // with a Location header unless the request accepts text/html, as a form post does).
+                    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                        leptos_router::components::provide_server_redirect(move |path: &str| {
+                            if let Ok(location) = HeaderValue::from_str(path) {
+                                response.insert_header(header::LOCATION, location);
+                                response.set_status(axum::http::StatusCode::FOUND);
+                            }
+                        });
+                    }
                     // The hydration script carries this response's nonce; the CSP names it.
                     if let (Some(nonce), Some(response)) =
                         (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())

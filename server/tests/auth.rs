@@ -205,6 +205,28 @@ async fn seed_row(c: &Client, owner: &str) -> String {
 }
 
 tessera_core::conformance! {
+    async fn preferences_over_http(db: Database) {
+        let s = services(&db, &[]).await;
+        let c = Client::new(&s);
+        create_user(&s, "alice").await;
+        let token = c.token("alice").await;
+        let t = Some(token.as_str());
+        let r = c.call(Method::GET, "/api/v1/auth/preferences", t, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body, json!({"locale": null, "time_zone": null}));
+        let body = json!({"locale": "es", "time_zone": "America/Mexico_City"});
+        let r = c.call(Method::PUT, "/api/v1/auth/preferences", t, Some(body.clone())).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body, body);
+        let r = c.call(Method::PUT, "/api/v1/auth/preferences", t, Some(json!({"time_zone": "Nowhere/Land"}))).await;
+        assert_problem(&r, 422, "unknown time zone");
+        assert_eq!(r.body["errors"][0]["field"], "time_zone", "{}", r.text);
+        let r = c.call(Method::PUT, "/api/v1/auth/preferences", t, Some(json!({"colour": "red"}))).await;
+        assert_problem(&r, 400, "unknown field");
+        assert_eq!(c.call(Method::GET, "/api/v1/auth/preferences", t, None).await.body, body);
+        assert_unauthenticated(&c.call(Method::GET, "/api/v1/auth/preferences", None, None).await, "anonymous");
+    }
+
     async fn login_answers_tokens_and_cookies(db: Database) {
         let s = services(&db, &[]).await;
         let c = Client::new(&s);
@@ -725,8 +747,13 @@ tessera_core::conformance! {
             assert!(r.headers.get("strict-transport-security").is_none(), "{path}: no HSTS over plain http");
         }
 
+        // An anonymous visitor of a page is sent to sign-in (a 302 for any client).
+        let home = c.call(Method::GET, "/account", None, None).await;
+        assert_eq!(home.status, StatusCode::FOUND, "{}", home.text);
+        assert_eq!(home.header("location"), "/sign-in?next=/account");
+
         // The SSR page: a per-response nonce in the CSP, carried by the hydration script.
-        let page = c.call_with(Method::GET, "/", &[("accept", "text/html")], None).await;
+        let page = c.call_with(Method::GET, "/sign-in", &[("accept", "text/html")], None).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
         let csp = page.header("content-security-policy").to_owned();
         assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"), "{csp}");
@@ -739,7 +766,7 @@ tessera_core::conformance! {
             "the page must use the CSP's nonce {nonce}: {}",
             page.text
         );
-        let again = c.call_with(Method::GET, "/", &[("accept", "text/html")], None).await;
+        let again = c.call_with(Method::GET, "/sign-in", &[("accept", "text/html")], None).await;
         assert_ne!(again.header("content-security-policy"), csp, "a fresh nonce per response");
 
         // Over https: HSTS, and the cookies are Secure.
@@ -1028,6 +1055,7 @@ tessera_core::conformance! {
             (Method::DELETE, "/api/v1/auth/sessions", None),
             (Method::POST, "/api/v1/auth/passkey/register/start", None),
             (Method::POST, "/api/v1/auth/password/change", Some(json!({"current_password": "", "new_password": NEW_PASSWORD}))),
+            (Method::PUT, "/api/v1/auth/preferences", Some(json!({"locale": "es"}))),
         ] {
             let what = format!("{method} {path} with an API token");
             assert_problem(&c.call(method, path, t, body).await, 403, &what);

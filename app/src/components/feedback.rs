@@ -121,16 +121,18 @@ pub fn sign_in_path(next: &str) -> String {
     if next.is_empty() || next == "/" {
         return "/sign-in".to_owned();
     }
-    let encoded: String = next
-        .bytes()
+    format!("/sign-in?next={}", percent_encode(next, b"/"))
+}
+
+/// Percent-encodes everything but unreserved characters and `keep`, for a query value.
+pub fn percent_encode(text: &str, keep: &[u8]) -> String {
+    text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b if keep.contains(&b) => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
-        .collect();
-    format!("/sign-in?next={encoded}")
+        .collect()
 }
 
 /// Watches a server action: success → `on_ok` (and the connection is fine), failure → [`Feedback::error`].

@@ -2,5 +2,6 @@
 
 pub mod feedback;
 pub mod form;
+pub mod loaded;
 pub mod passkey;
 pub mod shell;

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 
 use crate::components::feedback::{on_result, use_feedback};
 use crate::components::form::{failure, invalid, FieldError, FormError};
+use crate::components::loaded::Loaded;
 use crate::components::passkey;
 use crate::components::shell::PageHeader;
 use crate::i18n::{fill, tr, use_i18n, Lang};
@@ -57,25 +58,15 @@ pub fn AccountPage() -> impl IntoView {
 
     view! {
         <PageHeader title=Signal::derive(tr(|s| s.account_title)) lead=Signal::derive(tr(|s| s.account_lead)) />
-        <Suspense fallback=move || view! { <p class="muted">{i18n.t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match account.await {
-                    Ok(a) => view! {
-                        <div class="stack">
-                            <Preferences account=a.clone() action=preferences />
-                            <Passkeys items=a.passkeys.clone() rename delete added=passkey_added />
-                            <Sessions items=a.sessions.clone() revoke=revoke_session revoke_others />
-                            <Password action=change_password />
-                            <Tokens items=a.tokens.clone() create=create_token revoke=revoke_token />
-                        </div>
-                    }.into_any(),
-                    Err(e) => {
-                        feedback.error(&e);
-                        view! { <p class="form-error" role="alert">{e.message}</p> }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <Loaded resource=account view=move |a: Account| view! {
+            <div class="stack">
+                <Preferences account=a.clone() action=preferences />
+                <Passkeys items=a.passkeys.clone() rename delete added=passkey_added />
+                <Sessions items=a.sessions.clone() revoke=revoke_session revoke_others />
+                <Password action=change_password />
+                <Tokens items=a.tokens.clone() create=create_token revoke=revoke_token />
+            </div>
+        }.into_any() />
     }
     .into_any()
 }

@@ -5,16 +5,16 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::feedback::use_feedback;
+use crate::components::feedback::{percent_encode, use_feedback};
+use crate::components::loaded::Loaded;
 use crate::components::shell::PageHeader;
-use crate::i18n::{tr, use_i18n};
-use crate::server_fns::admin::get_audit;
+use crate::i18n::tr;
+use crate::server_fns::admin::{get_audit, AuditPage};
 
 const FILTERS: [&str; 5] = ["action", "entity_type", "actor_user_id", "from", "to"];
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let i18n = use_i18n();
     let feedback = use_feedback();
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
@@ -53,17 +53,14 @@ pub fn AuditPage() -> impl IntoView {
                 <button class="button" type="submit" data-testid="audit-apply">{tr(|s| s.audit_filter)}</button>
             </Form>
         </section>
-        <Suspense fallback=move || view! { <p class="muted">{i18n.t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => {
+        <Loaded resource=page view=move |p: AuditPage| {
                         let empty = p.items.is_empty();
                         let next = p.next_cursor.clone().map(|cursor| {
                             let mut pairs: Vec<String> = FILTERS
                                 .iter()
                                 .filter_map(|name| {
                                     let v = query.read_untracked().get(name).unwrap_or_default();
-                                    (!v.is_empty()).then(|| format!("{name}={}", encode(&v)))
+                                    (!v.is_empty()).then(|| format!("{name}={}", percent_encode(&v, b"")))
                                 })
                                 .collect();
                             pairs.push(format!("cursor={cursor}"));
@@ -105,25 +102,7 @@ pub fn AuditPage() -> impl IntoView {
                                 {next.map(|href| view! { <a class="button secondary" href=href data-testid="audit-more">{tr(|s| s.audit_more)}</a> })}
                             </section>
                         }.into_any()
-                    }
-                    Err(e) => {
-                        feedback.error(&e);
-                        view! { <p class="form-error" role="alert">{e.message}</p> }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        } />
     }
     .into_any()
-}
-
-/// Percent-encodes a query value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

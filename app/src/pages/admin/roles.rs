@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::feedback::{on_result, use_feedback};
 use crate::components::form::{failure, invalid, FieldError, FormError};
+use crate::components::loaded::Loaded;
 use crate::components::shell::PageHeader;
 use crate::i18n::{tr, use_i18n};
 use crate::server_fns::admin::*;
@@ -42,25 +43,15 @@ pub fn RolesPage() -> impl IntoView {
         <PageHeader title=Signal::derive(tr(|s| s.roles_title)) lead=Signal::derive(tr(|s| s.roles_lead))
             parent=(Signal::derive(tr(|s| s.nav_admin)), "/admin/users") />
         <FormError error=grant_error />
-        <Suspense fallback=move || view! { <p class="muted">{i18n.t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => {
-                        let parents = p.roles.clone();
-                        view! {
-                            <div class="cards" data-testid="roles">
-                                {p.roles.iter().map(|r| view! { <RoleCard role=r.clone() tables=p.tables.clone() delete grant revoke /> }).collect_view()}
-                            </div>
-                            <CreateRoleForm action=create parents />
-                        }.into_any()
-                    }
-                    Err(e) => {
-                        feedback.error(&e);
-                        view! { <p class="form-error" role="alert">{e.message}</p> }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <Loaded resource=page view=move |p: RolesPage| {
+            let parents = p.roles.clone();
+            view! {
+                <div class="cards" data-testid="roles">
+                    {p.roles.iter().map(|r| view! { <RoleCard role=r.clone() tables=p.tables.clone() delete grant revoke /> }).collect_view()}
+                </div>
+                <CreateRoleForm action=create parents />
+            }.into_any()
+        } />
     }
     .into_any()
 }

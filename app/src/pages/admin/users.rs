@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::feedback::{on_result, use_feedback};
 use crate::components::form::{failure, invalid, FieldError, FormError};
+use crate::components::loaded::Loaded;
 use crate::components::shell::PageHeader;
 use crate::i18n::{tr, use_i18n};
 use crate::server_fns::admin::*;
@@ -52,17 +53,7 @@ pub fn UsersPage() -> impl IntoView {
                 <code class="secret" data-testid="enrollment-link">{url}</code>
             </div>
         })}
-        <Suspense fallback=move || view! { <p class="muted">{i18n.t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => view! { <UserTable page=p set_active unlock link assign unassign /> }.into_any(),
-                    Err(e) => {
-                        feedback.error(&e);
-                        view! { <p class="form-error" role="alert">{e.message}</p> }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <Loaded resource=page view=move |p| view! { <UserTable page=p set_active unlock link assign unassign /> }.into_any() />
         <InviteForm action=create />
     }
     .into_any()
