@@ -61,6 +61,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/sign-in") view=pages::auth::sign_in::SignInPage ssr=SsrMode::Async />
+                // The address the server prints with the setup token (the page shows setup while no user exists).
+                <Route path=path!("/setup") view=pages::auth::sign_in::SignInPage ssr=SsrMode::Async />
                 <Route path=path!("/reset-password") view=pages::auth::reset::ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/enroll") view=pages::auth::enroll::EnrollPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=components::shell::Shell ssr=SsrMode::Async>

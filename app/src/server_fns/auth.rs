@@ -94,7 +94,8 @@ pub async fn sign_in(username: String, password: String, next: String) -> Result
     server::signed_in(&request, &outcome, &next).await
 }
 
-/// First-run setup: the token printed at first start, then the Owner's account (signed in at once).
+/// First-run setup: the token printed at first start, then the Owner's account (signed in at once, on the
+/// account page, to register a passkey next).
 #[server(prefix = "/fn", endpoint = "auth/setup")]
 pub async fn complete_setup(
     token: String,
@@ -111,7 +112,7 @@ pub async fn complete_setup(
     let auth = request.services.auth();
     auth.limit_sign_in(actor.ip.as_deref()).await?;
     let outcome = auth.complete_setup(&actor, &body).await?;
-    server::signed_in(&request, &outcome, "/").await
+    server::signed_in(&request, &outcome, "/account").await
 }
 
 /// Signs out: revokes the session and removes the cookies; answers the sign-in page.
