@@ -131,6 +131,16 @@ async fn column_values_is_hash_partitioned_on_postgres() {
     .await;
 }
 
+#[tokio::test]
+async fn postgres_connections_run_without_jit() {
+    tessera_core::testing::run(Backend::Postgres, |db| async move {
+        let Database::Postgres(pool) = &db else { unreachable!() };
+        let jit: String = sqlx::query_scalar("SHOW jit").fetch_one(pool).await.unwrap();
+        assert_eq!(jit, "off");
+    })
+    .await;
+}
+
 /// A migration that fails half-way leaves nothing behind: each file runs in one transaction.
 #[tokio::test]
 async fn a_failing_migration_is_rolled_back_whole() {
