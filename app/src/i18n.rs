@@ -64,15 +64,12 @@ strings! {
     app_tagline: "A self-hosted data platform on a hybrid EAV store.", "Una plataforma de datos autoalojada sobre un almacén EAV híbrido.";
     loading: "Loading…", "Cargando…";
     save: "Save", "Guardar";
-    cancel: "Cancel", "Cancelar";
     close: "Close", "Cerrar";
     delete: "Delete", "Eliminar";
     rename: "Rename", "Renombrar";
     revoke: "Revoke", "Revocar";
     create: "Create", "Crear";
     retry: "Retry", "Reintentar";
-    yes: "Yes", "Sí";
-    no: "No", "No";
     never: "never", "nunca";
     none: "none", "ninguno";
     actions: "Actions", "Acciones";
@@ -126,6 +123,8 @@ strings! {
     passkey_hint: "Enter your username first to use a passkey that is not discoverable.", "Escribe primero tu usuario para usar una llave de acceso no detectable.";
     passkey_unsupported: "This browser cannot use passkeys.", "Este navegador no admite llaves de acceso.";
     passkey_cancelled: "The passkey request was cancelled or timed out.", "La solicitud de la llave de acceso se canceló o caducó.";
+    passkey_exists: "This authenticator already holds a passkey for this account.", "Este autenticador ya tiene una llave de acceso para esta cuenta.";
+    passkey_failed: "The passkey could not be used ({}).", "No se pudo usar la llave de acceso ({}).";
     wrong_credentials: "Wrong username or password.", "Usuario o contraseña incorrectos.";
     limited: "Too many attempts.", "Demasiados intentos.";
     forgot_password: "Forgot your password?", "¿Olvidaste tu contraseña?";
@@ -205,7 +204,7 @@ strings! {
     user_invite: "Invite a user", "Invitar a un usuario";
     user_invite_lead: "Leave the password empty to invite with a passkey enrollment link.", "Deja la contraseña vacía para invitar con un enlace de registro de llave de acceso.";
     user_invited: "User created.", "Usuario creado.";
-    enrollment_link: "Enrollment link (valid 7 days, shown once):", "Enlace de registro (válido 7 días, se muestra una vez):";
+    enrollment_link: "Enrollment link for {} (valid 7 days, shown once):", "Enlace de registro de {} (válido 7 días, se muestra una vez):";
     enrollment_issue: "Enrollment link", "Enlace de registro";
     user_deactivate: "Deactivate", "Desactivar";
     user_activate: "Activate", "Activar";

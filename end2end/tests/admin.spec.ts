@@ -55,6 +55,7 @@ test('enrollment link: an invited user registers a passkey and signs in with it'
   await hydrated(page, testInfo);
   await page.locator('#new-username').fill(username);
   await page.getByTestId('invite').click();
+  await expect(page.getByTestId('enrollment-link')).toHaveAttribute('data-username', username);
   const link = await page.getByTestId('enrollment-link').textContent();
   expect(link).toMatch(/\/enroll\?token=tse_/);
 

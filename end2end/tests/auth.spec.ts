@@ -18,9 +18,13 @@ test('sign-in sends the user back to the page they asked for', async ({ page }) 
   await expect(page.locator('h1')).toHaveText('Users');
 });
 
-test('an open redirect in ?next= is ignored', async ({ page }) => {
+test('an open redirect in ?next= is ignored, signing in or already signed in', async ({ page }) => {
   await signIn(page, undefined, undefined, 'https://evil.example/');
   await expect(page).toHaveURL(/^http:\/\/localhost:\d+\/$/);
+  for (const next of ['//evil.example/', '/\\evil.example/', '/\t/evil.example/']) {
+    await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
+    await expect(page).toHaveURL(/^http:\/\/localhost:\d+\/$/);
+  }
 });
 
 test('a locked account says so, the same as for an unknown name', async ({ page }, testInfo) => {

@@ -8,7 +8,7 @@ import { collectErrors, hydrated, virtualAuthenticator } from './helpers';
 
 const log = process.env.TESSERA_E2E_SETUP_LOG;
 
-test('first-run setup: the printed token creates the Owner, who then registers a passkey', async ({ page }, testInfo) => {
+test('first-run setup: the printed token creates the Owner, who then registers a passkey; the sign-in limit', async ({ page }, testInfo) => {
   test.skip(!log, 'TESSERA_E2E_SETUP_LOG is not set (scripts/e2e.sh runs this spec against a server with no user)');
   const errors = collectErrors(page);
   const output = fs.readFileSync(log!, 'utf8');
@@ -49,4 +49,16 @@ test('first-run setup: the printed token creates the Owner, who then registers a
   await page.context().clearCookies();
   await page.goto('/setup');
   await expect(page.getByTestId('sign-in-form')).toBeVisible();
+
+  // The sign-in rate limit (8 a minute on this server; setup used 2): the page says so. Every attempt names
+  // another user, so no account lock gets in the way.
+  for (let i = 0; i < 8; i++) {
+    await page.locator('#username').fill(`nobody-${i}`);
+    await page.locator('#password').fill('wrong password for nobody');
+    await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/fn/auth/sign-in')),
+      page.getByTestId('sign-in').click(),
+    ]);
+  }
+  await expect(page.getByTestId('form-error')).toHaveText(/Too many attempts.*too many sign-in attempts.*wait a minute/i);
 });

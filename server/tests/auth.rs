@@ -227,6 +227,28 @@ tessera_core::conformance! {
         assert_unauthenticated(&c.call(Method::GET, "/api/v1/auth/preferences", None, None).await, "anonymous");
     }
 
+    async fn the_web_sign_out_revokes_with_only_the_refresh_cookie(db: Database) {
+        let s = services(&db, &[]).await;
+        let c = Client::new(&s);
+        create_user(&s, "alice").await;
+        let (access, refresh) = token_pair(&c.login("alice", PASSWORD).await);
+        // The page's sign-out form: a browser whose access cookie has expired still sends the refresh cookie.
+        let cookie = format!("tessera_refresh={refresh}");
+        let headers = [("cookie", cookie.as_str()), ("origin", ORIGIN), ("accept", "text/html")];
+        let r = c.call_with(Method::POST, "/api/v1/auth/logout", &headers, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        assert_eq!(r.header("location"), "/sign-in");
+        assert!(r.cookies().iter().all(|k| k.contains("Max-Age=0")), "{:?}", r.cookies());
+        // The session is gone on the server: neither token works any more.
+        assert_unauthenticated(&c.call(Method::GET, "/api/v1/auth/session", Some(&access), None).await, "access");
+        let body = json!({ "refresh_token": refresh });
+        assert_unauthenticated(&c.call(Method::POST, "/api/v1/auth/refresh", None, Some(body)).await, "refresh");
+        // Nothing to sign out of: a page is still sent to sign-in, an API client gets 401.
+        let r = c.call_with(Method::POST, "/api/v1/auth/logout", &[("origin", ORIGIN), ("accept", "text/html")], None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        assert_unauthenticated(&c.call(Method::POST, "/api/v1/auth/logout", None, None).await, "API client");
+    }
+
     async fn login_answers_tokens_and_cookies(db: Database) {
         let s = services(&db, &[]).await;
         let c = Client::new(&s);

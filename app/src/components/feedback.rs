@@ -49,8 +49,11 @@ impl Feedback {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         self.toasts.update(|t| t.push(Toast { id, tone, text }));
+        // Successes fade after a while; errors stay until dismissed (time to read them: WCAG 2.2.1).
         #[cfg(feature = "hydrate")]
-        set_timeout(move || self.dismiss(id), std::time::Duration::from_secs(5));
+        if tone == Tone::Success {
+            set_timeout(move || self.dismiss(id), std::time::Duration::from_secs(5));
+        }
     }
 
     fn dismiss(self, id: u64) {
@@ -106,10 +109,17 @@ pub fn go_to_sign_in() {
 }
 
 /// A path inside Tessera to return to after signing in (`/account?tab=x`), or `/` for anything else
-/// (absolute URLs, `//host`, back-slashes): no open redirects.
+/// (absolute URLs, `//host`, back-slashes, and any whitespace or control character, which browsers drop
+/// while parsing: `/\t/host` is `//host`): no open redirects.
 pub fn local_path(next: &str) -> String {
     let next = next.trim();
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://") {
+    let plain = next.chars().all(|c| c.is_ascii_graphic());
+    if plain
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://")
+    {
         next.to_owned()
     } else {
         "/".to_owned()

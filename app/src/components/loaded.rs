@@ -15,6 +15,12 @@ where
     V: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
 {
     let feedback = use_feedback();
+    // The shared reaction to a failure (sign-in, retry banner, toast) runs in the browser only, once per load.
+    Effect::new(move |_| {
+        if let Some(Err(e)) = resource.get() {
+            feedback.error(&e);
+        }
+    });
     view! {
         <Suspense fallback=|| view! { <p class="muted">{tr(|s| s.loading)}</p> }>
             {move || {
@@ -22,10 +28,7 @@ where
                 Suspend::new(async move {
                     match resource.await {
                         Ok(data) => view(data),
-                        Err(e) => {
-                            feedback.error(&e);
-                            view! { <p class="form-error" role="alert">{e.message}</p> }.into_any()
-                        }
+                        Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     }
                 })
             }}

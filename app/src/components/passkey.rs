@@ -2,6 +2,15 @@
 //! `PublicKeyCredential.parse…OptionsFromJSON` turns into the API's objects, and the credential goes back
 //! with its own `toJSON()` — a few lines of JavaScript, served from `/pkg` like the rest of the app.
 
+/// What a person is told when the browser's ceremony fails (`error` is the DOMException's name).
+pub fn failure(t: &crate::i18n::Strings, error: &str) -> String {
+    match error {
+        "NotAllowedError" | "AbortError" => t.passkey_cancelled.to_owned(),
+        "InvalidStateError" => t.passkey_exists.to_owned(),
+        other => crate::i18n::fill(t.passkey_failed, &[other]),
+    }
+}
+
 /// Can this browser run passkey ceremonies (WebAuthn with the JSON helpers)?
 pub fn supported() -> bool {
     #[cfg(feature = "hydrate")]

@@ -2,17 +2,16 @@
 //! language, user menu), the connection banner and toasts, and the page in the middle. Anonymous visitors
 //! are sent to sign-in, with the page they wanted remembered.
 
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
 
-use super::feedback::{go_to, on_result, sign_in_path, FeedbackView};
+use super::feedback::{on_result, sign_in_path, FeedbackView};
 use crate::i18n::{tr, use_i18n, Lang};
 #[cfg(feature = "hydrate")]
 use crate::i18n::{LANG_COOKIE, THEME_COOKIE};
 use crate::server_fns::account::SetLanguage;
-use crate::server_fns::auth::{Gate, Me, SignOut};
+use crate::server_fns::auth::{Gate, Me};
 use crate::GateResource;
 
 /// The route view around every signed-in page.
@@ -94,8 +93,6 @@ fn Sidebar(me: Me) -> impl IntoView {
 
 #[component]
 fn TopBar(me: Me) -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
-    on_result(move || sign_out.value().get(), |path: String| go_to(&path));
     let name = me.name().to_owned();
     view! {
         <header class="topbar">
@@ -103,15 +100,17 @@ fn TopBar(me: Me) -> impl IntoView {
             <ThemeSwitch />
             <LanguageSwitch signed_in=true />
             <details class="menu" data-testid="user-menu">
-                <summary class="button secondary" aria-label=tr(|s| s.user_menu)>
+                <summary class="button secondary" title=tr(|s| s.user_menu)>
                     <span class="avatar" aria-hidden="true">{name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default()}</span>
                     <span data-testid="signed-in-as">{name.clone()}</span>
                 </summary>
                 <div class="menu-items">
                     <A href="/account">{tr(|s| s.nav_account)}</A>
-                    <ActionForm action=sign_out>
+                    // A plain form to the REST sign-out, which also receives the refresh cookie: the session
+                    // is revoked even when the access token has expired.
+                    <form method="post" action="/api/v1/auth/logout">
                         <button class="menu-item" type="submit" data-testid="sign-out">{tr(|s| s.sign_out)}</button>
-                    </ActionForm>
+                    </form>
                 </div>
             </details>
         </header>
@@ -143,7 +142,7 @@ pub fn ThemeSwitch() -> impl IntoView {
         }
     };
     view! {
-        <label class="select-inline">
+        <label class="select-inline needs-js">
             <span class="visually-hidden">{tr(|s| s.theme)}</span>
             <select data-testid="theme-switch" aria-label=tr(|s| s.theme) on:change=move |ev| choose(event_target_value(&ev))
                 prop:value=move || theme.get()>
@@ -177,7 +176,7 @@ pub fn LanguageSwitch(signed_in: bool) -> impl IntoView {
         }
     };
     view! {
-        <label class="select-inline">
+        <label class="select-inline needs-js">
             <span class="visually-hidden">{tr(|s| s.language)}</span>
             <select data-testid="language-switch" aria-label=tr(|s| s.language)
                 on:change=move |ev| choose(event_target_value(&ev)) prop:value=move || i18n.lang().code()>

@@ -45,6 +45,13 @@ pub struct TableRef {
     pub name: String,
 }
 
+/// A one-time passkey enrollment link and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollmentLink {
+    pub username: String,
+    pub url: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsersPage {
     pub users: Vec<UserItem>,
@@ -130,7 +137,7 @@ pub async fn create_user(
     email: String,
     display_name: String,
     password: String,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<EnrollmentLink>, AppError> {
     let request = server::Request::capture()?;
     let (_, actor) = request.caller_with(USERS).await?;
     let auth = request.services.auth();
@@ -145,16 +152,19 @@ pub async fn create_user(
     }
     let id = server::uuid(&server::text(&user["id"]), "id")?;
     let link = auth.issue_enrollment_token(&actor, id).await?;
-    Ok(link["url"].as_str().map(str::to_owned))
+    Ok(Some(EnrollmentLink { username: server::text(&user["username"]), url: server::text(&link["url"]) }))
 }
 
 /// A new one-time passkey enrollment link for a user (earlier unused links stop working).
 #[server(prefix = "/fn", endpoint = "admin/enrollment-link")]
-pub async fn issue_enrollment_link(id: String) -> Result<String, AppError> {
+pub async fn issue_enrollment_link(id: String) -> Result<EnrollmentLink, AppError> {
     let request = server::Request::capture()?;
     let (_, actor) = request.caller_with(USERS).await?;
-    let link = request.services.auth().issue_enrollment_token(&actor, server::uuid(&id, "id")?).await?;
-    Ok(link["url"].as_str().unwrap_or_default().to_owned())
+    let id = server::uuid(&id, "id")?;
+    let auth = request.services.auth();
+    let link = auth.issue_enrollment_token(&actor, id).await?;
+    let user = auth.get_user(id).await?;
+    Ok(EnrollmentLink { username: server::text(&user["username"]), url: server::text(&link["url"]) })
 }
 
 /// Activates or deactivates a user (deactivation signs them out everywhere).
@@ -280,11 +290,15 @@ pub async fn get_audit(
     let filter = server::audit_filter(&action, &entity_type, &actor_user_id, &from, &to, &cursor)?;
     let auth = request.services.auth();
     let page = auth.audit_page(&filter).await?;
-    // Users are shown by name (actors, and user entities).
-    let names: std::collections::HashMap<String, String> = server::items(&auth.list_users().await?)
-        .iter()
-        .map(|u| (server::text(&u["id"]), server::text(&u["username"])))
-        .collect();
+    // Users are shown by name (actors, and user entities) to those who may list users; by id otherwise.
+    let names: std::collections::HashMap<String, String> = if auth.is_allowed(&principal, USERS).await? {
+        server::items(&auth.list_users().await?)
+            .iter()
+            .map(|u| (server::text(&u["id"]), server::text(&u["username"])))
+            .collect()
+    } else {
+        std::collections::HashMap::new()
+    };
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let items = server::items(&page)
         .iter()

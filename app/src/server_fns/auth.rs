@@ -9,17 +9,12 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
-use crate::i18n::Lang;
 
 /// The signed-in user, as the page shell needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     pub username: String,
     pub display_name: Option<String>,
-    /// The saved language, if the user chose one.
-    pub lang: Option<Lang>,
-    /// The saved IANA time zone (UTC when none).
-    pub time_zone: Option<String>,
     pub can_manage_users: bool,
     pub can_manage_roles: bool,
     pub can_read_audit: bool,
@@ -59,11 +54,10 @@ pub enum Gate {
 pub async fn get_gate() -> Result<Gate, AppError> {
     let request = server::Request::capture()?;
     let auth = request.services.auth();
-    let Some(principal) = request.principal().await else {
+    let Some(principal) = request.principal().await? else {
         return Ok(if auth.setup_pending().await? { Gate::Setup } else { Gate::SignIn });
     };
     let user = auth.current_user(&principal).await?;
-    let preferences = auth.preferences(&principal).await?;
     let mut tables =
         request.services.eav().list_tables(None, Some(request.services.config.limits.max_page_size)).await?;
     auth.keep_readable_tables(&principal, &mut tables).await?;
@@ -74,8 +68,6 @@ pub async fn get_gate() -> Result<Gate, AppError> {
     Ok(Gate::SignedIn(Me {
         username: user.username,
         display_name: user.display_name,
-        lang: preferences.locale.and_then(|l| Lang::from_code(l.code())),
-        time_zone: preferences.time_zone,
         can_manage_users: auth.is_allowed(&principal, "users:manage").await?,
         can_manage_roles: auth.is_allowed(&principal, "roles:manage").await?,
         can_read_audit: auth.is_allowed(&principal, "audit:read").await?,
@@ -113,17 +105,6 @@ pub async fn complete_setup(
     auth.limit_sign_in(actor.ip.as_deref()).await?;
     let outcome = auth.complete_setup(&actor, &body).await?;
     server::signed_in(&request, &outcome, "/account").await
-}
-
-/// Signs out: revokes the session and removes the cookies; answers the sign-in page.
-#[server(prefix = "/fn", endpoint = "auth/sign-out")]
-pub async fn sign_out() -> Result<String, AppError> {
-    let request = server::Request::capture()?;
-    if let Ok((principal, actor)) = request.caller().await {
-        request.services.auth().logout(&actor, &principal).await?;
-    }
-    request.set_cookies(tessera_core::auth::cookies::signed_out(&request.services.config));
-    Ok(server::go(&request, "/sign-in"))
 }
 
 /// Starts a passkey sign-in: `{ceremony_id, options}` as JSON text. With a username whose user has passkeys
@@ -196,7 +177,9 @@ pub async fn enroll_finish(token: String, ceremony_id: String, credential: Strin
     let actor = request.client();
     let mut body = server::ceremony_body(&ceremony_id, &credential, None)?;
     body["token"] = serde_json::Value::String(token);
-    request.services.auth().enroll_finish(&actor, &body).await?;
+    let auth = request.services.auth();
+    auth.limit_sign_in(actor.ip.as_deref()).await?;
+    auth.enroll_finish(&actor, &body).await?;
     Ok(())
 }
 

@@ -57,17 +57,23 @@ impl Request {
             .find_map(|v| cookies::find(v, name))
     }
 
-    /// The signed-in caller of this request (session cookie), if any.
-    pub async fn principal(&self) -> Option<Principal> {
-        let token = self.cookie(cookies::ACCESS_COOKIE)?;
-        self.services.auth().authenticate_access_token(&token).await.ok()
+    /// The signed-in caller of this request (session cookie), if any. A failing database is an error, not
+    /// "signed out".
+    pub async fn principal(&self) -> Result<Option<Principal>, AppError> {
+        let Some(token) = self.cookie(cookies::ACCESS_COOKIE) else { return Ok(None) };
+        match self.services.auth().authenticate_access_token(&token).await {
+            Ok(principal) => Ok(Some(principal)),
+            Err(tessera_core::Error::Unauthenticated(_)) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// The signed-in caller and the actor to act as, or `Unauthenticated` (the page sends them to sign-in).
     pub async fn caller(&self) -> Result<(Principal, Actor), AppError> {
-        let principal = self.principal().await.ok_or_else(|| {
+        let principal = self.principal().await?.ok_or_else(|| {
             AppError::new(ErrorKind::Unauthenticated, "your session has ended; sign in again")
         })?;
+        self.services.auth().limit_user(principal.user_id).await?;
         let mut actor = self.client();
         actor.user_id = Some(principal.user_id);
         Ok((principal, actor))
@@ -164,6 +170,9 @@ mod tests {
         assert_eq!(local_path("https://evil.example"), "/");
         assert_eq!(local_path("//evil.example"), "/");
         assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path("/\t/evil.example"), "/");
+        assert_eq!(local_path("/\n/evil.example"), "/");
+        assert_eq!(local_path("/ /evil.example"), "/");
         assert_eq!(local_path(""), "/");
     }
 }

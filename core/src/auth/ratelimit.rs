@@ -36,6 +36,20 @@ pub async fn hit(cache: &Cache, bucket: &str, limit: u64, window: Duration) -> O
 }
 
 impl super::Auth {
+    /// The per-user limit on every authenticated request (REST and server functions alike): the bucket's
+    /// state (for `RateLimit-*` headers), or 429 once it is used up.
+    pub async fn limit_user(&self, user_id: uuid::Uuid) -> crate::error::Result<Option<RateState>> {
+        let limit = self.config.auth.rate_limit_user_per_min;
+        let state = hit(&self.cache, &format!("user:{user_id}"), limit, Duration::from_secs(60)).await;
+        match state {
+            Some(state) if state.limited => Err(crate::Error::TooManyRequests {
+                detail: "too many requests for this user; slow down".into(),
+                retry_after: state.reset,
+            }),
+            other => Ok(other),
+        }
+    }
+
     /// The stricter per-IP limit on sign-in, reset, setup and enrollment (spec §11: 10 per minute by
     /// default), for every adapter that signs people in (REST and server functions).
     pub async fn limit_sign_in(&self, ip: Option<&str>) -> crate::error::Result<()> {

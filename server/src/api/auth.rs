@@ -203,6 +203,10 @@ async fn logout(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult {
+    // The web app's sign-out is a plain form posted here (this path receives the refresh cookie, so an
+    // expired access token still revokes the session): a browser is sent on to the sign-in page.
+    let from_a_page =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
     match caller {
         Some(caller) => s.auth().logout(&caller.actor, &caller.principal).await?,
         None => {
@@ -212,10 +216,16 @@ async fn logout(
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .or_else(|| cookie(&headers, REFRESH_COOKIE));
-            let token =
-                refresh.ok_or_else(|| Problem::unauthenticated("sign in first: nothing to sign out of"))?;
-            s.auth().logout_with_refresh_token(&actor, &token).await?;
+            match refresh {
+                Some(token) => s.auth().logout_with_refresh_token(&actor, &token).await?,
+                None if from_a_page => {}
+                None => return Err(Problem::unauthenticated("sign in first: nothing to sign out of")),
+            }
         }
+    }
+    if from_a_page {
+        let response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/sign-in")]).into_response();
+        return Ok(with_cookies(response, cookies::signed_out(&s.config)));
     }
     Ok(signed_out(&s))
 }

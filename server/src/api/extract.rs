@@ -1,13 +1,11 @@
 //! Extractors whose rejections are problem JSON (never axum's text/plain), and the caller of a request.
 
-use std::time::Duration;
-
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::Json;
 use serde::de::DeserializeOwned;
-use tessera_core::auth::{ratelimit, Principal};
+use tessera_core::auth::Principal;
 use tessera_core::events::Actor;
 use tessera_core::Services;
 
@@ -140,18 +138,14 @@ where
                 None => return Err(Problem::unauthenticated("sign in first: no access token or API token")),
             },
         };
-        let limit = services.config.auth.rate_limit_user_per_min;
-        let bucket = format!("user:{}", principal.user_id);
-        if let Some(state) = ratelimit::hit(&services.cache, &bucket, limit, Duration::from_secs(60)).await {
-            if let Some(slot) = parts.extensions.get::<crate::security::UserRate>() {
-                slot.record(state);
+        match auth.limit_user(principal.user_id).await {
+            Ok(Some(state)) => {
+                if let Some(slot) = parts.extensions.get::<crate::security::UserRate>() {
+                    slot.record(state);
+                }
             }
-            if state.limited {
-                return Err(Problem::from(tessera_core::Error::TooManyRequests {
-                    detail: "too many requests for this user; slow down".into(),
-                    retry_after: state.reset,
-                }));
-            }
+            Ok(None) => {}
+            Err(limited) => return Err(Problem::from(limited)),
         }
         let mut actor = client_actor(&services.config.auth.trusted_proxies, parts);
         actor.user_id = Some(principal.user_id);

@@ -31,7 +31,7 @@ pub fn AccountPage() -> impl IntoView {
         move || {
             (
                 revoke_session.version().get(),
-                revoke_others.version().get(),
+                revoke_others.version().get() + change_password.version().get(),
                 rename.version().get() + delete.version().get() + passkey_added.get(),
                 create_token.version().get() + revoke_token.version().get(),
                 preferences.version().get() + feedback.reload.get() as usize,
@@ -130,7 +130,7 @@ fn Passkeys(
             let outcome = async {
                 let ceremony = passkey_register_start().await.map_err(|e| e.message)?;
                 let credential =
-                    passkey::create(ceremony.options).await.map_err(|_| t.passkey_cancelled.to_owned())?;
+                    passkey::create(ceremony.options).await.map_err(|e| passkey::failure(t, &e))?;
                 passkey_register_finish(ceremony.ceremony_id, credential, label).await.map_err(|e| e.message)
             }
             .await;

@@ -8,7 +8,7 @@ use crate::components::feedback::{on_result, use_feedback};
 use crate::components::form::{failure, invalid, FieldError, FormError};
 use crate::components::loaded::Loaded;
 use crate::components::shell::PageHeader;
-use crate::i18n::{tr, use_i18n};
+use crate::i18n::{fill, tr, use_i18n};
 use crate::server_fns::admin::*;
 
 #[component]
@@ -32,25 +32,28 @@ pub fn UsersPage() -> impl IntoView {
         },
         |_| get_users(),
     );
-    on_result(move || create.value().get(), move |_| feedback.success(i18n.t().user_invited));
+    // The last link issued (by an invitation without a password, or the per-user button), with its user.
+    let last_link = RwSignal::new(None::<EnrollmentLink>);
+    on_result(
+        move || create.value().get(),
+        move |link: Option<EnrollmentLink>| {
+            feedback.success(i18n.t().user_invited);
+            last_link.set(link);
+        },
+    );
     on_result(move || set_active.value().get(), move |()| feedback.success(i18n.t().user_updated));
     on_result(move || unlock.value().get(), move |()| feedback.success(i18n.t().user_unlocked));
-    on_result(move || link.value().get(), |_| {});
+    on_result(move || link.value().get(), move |l: EnrollmentLink| last_link.set(Some(l)));
     on_result(move || assign.value().get(), move |()| feedback.success(i18n.t().role_assigned));
     on_result(move || unassign.value().get(), move |()| feedback.success(i18n.t().role_unassigned));
-    let new_link = move || match (create.value().get(), link.value().get()) {
-        (_, Some(Ok(url))) => Some(url),
-        (Some(Ok(Some(url))), _) => Some(url),
-        _ => None,
-    };
 
     view! {
         <PageHeader title=Signal::derive(tr(|s| s.users_title)) lead=Signal::derive(tr(|s| s.users_lead))
             parent=(Signal::derive(tr(|s| s.nav_admin)), "/admin/users") />
-        {move || new_link().map(|url| view! {
+        {move || last_link.get().map(|l| view! {
             <div class="notice" role="status">
-                <p>{i18n.t().enrollment_link}</p>
-                <code class="secret" data-testid="enrollment-link">{url}</code>
+                <p>{fill(i18n.t().enrollment_link, &[&l.username])}</p>
+                <code class="secret" data-testid="enrollment-link" data-username=l.username.clone()>{l.url}</code>
             </div>
         })}
         <Loaded resource=page view=move |p| view! { <UserTable page=p set_active unlock link assign unassign /> }.into_any() />

@@ -32,7 +32,7 @@ pub fn EnrollPage() -> impl IntoView {
             let outcome = async {
                 let ceremony = enroll_start(token.clone()).await.map_err(|e| e.message)?;
                 let credential =
-                    passkey::create(ceremony.options).await.map_err(|_| t.passkey_cancelled.to_owned())?;
+                    passkey::create(ceremony.options).await.map_err(|e| passkey::failure(t, &e))?;
                 enroll_finish(token, ceremony.ceremony_id, credential).await.map_err(|e| e.message)
             }
             .await;

@@ -75,8 +75,7 @@ fn SignInForm(next: Signal<String>, notice: Signal<Option<String>>) -> impl Into
         spawn_local(async move {
             let outcome = async {
                 let ceremony = passkey_sign_in_start(name).await.map_err(|e| sign_in_message(t, &e))?;
-                let credential =
-                    passkey::get(ceremony.options).await.map_err(|_| t.passkey_cancelled.to_owned())?;
+                let credential = passkey::get(ceremony.options).await.map_err(|e| passkey::failure(t, &e))?;
                 passkey_sign_in_finish(ceremony.ceremony_id, credential, next)
                     .await
                     .map_err(|e| sign_in_message(t, &e))
