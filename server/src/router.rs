@@ -75,6 +75,7 @@ pub fn build(services: Services) -> Router {
                 let services = services.clone();
                 move || {
                     provide_context(services.clone());
+                    provide_context(tessera_app::server_fns::request::SessionMemo::default());
                     // <Redirect/> during SSR is a 302 for every client (leptos_axum's default answers 200
                     // with a Location header unless the request accepts text/html, as a form post does).
                     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

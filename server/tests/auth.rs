@@ -227,6 +227,37 @@ tessera_core::conformance! {
         assert_unauthenticated(&c.call(Method::GET, "/api/v1/auth/preferences", None, None).await, "anonymous");
     }
 
+    async fn a_page_load_renews_an_expired_access_token_once(db: Database) {
+        let s = services(&db, &[]).await;
+        let c = Client::new(&s);
+        create_user(&s, "alice").await;
+        let (_, refresh) = token_pair(&c.login("alice", PASSWORD).await);
+        // The browser's access cookie has expired; the refresh cookie is still there.
+        let cookie = format!("tessera_refresh={refresh}");
+        let page = c.call_with(Method::GET, "/account", &[("cookie", cookie.as_str()), ("accept", "text/html")], None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("data-testid=\"user-menu\""), "{}", page.text);
+        let cookies = page.cookies();
+        assert_eq!(cookies.len(), 2, "one renewal for the whole page, however many server functions ran: {cookies:?}");
+        let access = cookies.iter().find_map(|k| k.strip_prefix("tessera_access=")).unwrap();
+        let access = access.split(';').next().unwrap();
+        assert_eq!(c.call(Method::GET, "/api/v1/auth/session", Some(access), None).await.status, StatusCode::OK);
+
+        // A server-function call does not renew (calls side by side would present one token twice).
+        let headers = [("cookie", cookie.as_str()), ("origin", ORIGIN), ("content-type", "application/x-www-form-urlencoded")];
+        let r = c.call_with(Method::POST, "/fn/account/get", &headers, None).await;
+        assert!(!r.status.is_success(), "{}", r.text);
+        assert!(r.cookies().is_empty(), "{:?}", r.cookies());
+
+        // The used refresh token presented again is a replay: the session family is revoked, the page
+        // goes to sign-in and the cookies are cleared.
+        let again = c.call_with(Method::GET, "/account", &[("cookie", cookie.as_str()), ("accept", "text/html")], None).await;
+        assert_eq!(again.status, StatusCode::FOUND, "{}", again.text);
+        assert_eq!(again.header("location"), "/sign-in?next=/account");
+        assert!(again.cookies().iter().all(|k| k.contains("Max-Age=0")), "{:?}", again.cookies());
+        assert_unauthenticated(&c.call(Method::GET, "/api/v1/auth/session", Some(access), None).await, "family revoked");
+    }
+
     async fn the_web_sign_out_revokes_with_only_the_refresh_cookie(db: Database) {
         let s = services(&db, &[]).await;
         let c = Client::new(&s);
@@ -274,7 +305,7 @@ tessera_core::conformance! {
         assert_eq!(access.split('.').count(), 3, "a compact JWS: {access}");
         assert!(!refresh.is_empty() && refresh != access);
 
-        // Two cookies: the access token for every path, the refresh token for the auth endpoints only.
+        // Two cookies, both for every path (a page load renews an expired access token).
         let cookies = r.cookies();
         assert_eq!(cookies.len(), 2, "{cookies:?}");
         let access_cookie = cookies.iter().find(|k| k.starts_with("tessera_access=")).expect("access cookie");
@@ -285,7 +316,7 @@ tessera_core::conformance! {
         }
         assert!(access_cookie.starts_with(&format!("tessera_access={access};")), "{access_cookie}");
         assert!(refresh_cookie.starts_with(&format!("tessera_refresh={refresh};")), "{refresh_cookie}");
-        assert!(refresh_cookie.contains("Path=/api/v1/auth"), "{refresh_cookie}");
+        assert!(refresh_cookie.contains("Path=/;"), "{refresh_cookie}");
 
         // By e-mail, in any case.
         let r = c.login("Alice@Example.com", PASSWORD).await;

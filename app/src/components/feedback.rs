@@ -64,7 +64,7 @@ impl Feedback {
     /// a toast for anything that no form field shows.
     pub fn error(self, error: &AppError) {
         match error.kind {
-            ErrorKind::Unauthenticated => go_to_sign_in(),
+            ErrorKind::Unauthenticated => reload(),
             ErrorKind::Network => self.offline.set(true),
             ErrorKind::Invalid if !error.fields.is_empty() => {}
             _ => self.push(Tone::Error, error.message.clone()),
@@ -99,12 +99,12 @@ pub fn go_to(path: &str) {
     }
 }
 
-/// Sends the user to sign-in, to come back to this page afterwards.
-pub fn go_to_sign_in() {
+/// Loads this page again: the server renews an expired access token with the refresh cookie, or sends
+/// the user to sign-in (and back here afterwards) when the session has ended.
+pub fn reload() {
     #[cfg(feature = "hydrate")]
     {
-        let here = location().pathname().unwrap_or_default() + &location().search().unwrap_or_default();
-        go_to(&sign_in_path(&here));
+        let _ = location().reload();
     }
 }
 

@@ -5,5 +5,5 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 #[cfg(feature = "ssr")]
-pub(crate) mod request;
+pub mod request;
 pub mod system;

@@ -11,12 +11,19 @@ use tessera_core::Services;
 
 use crate::errors::{AppError, ErrorKind};
 
+/// The caller of one HTTP request, resolved once: a page renders several server functions, and an expired
+/// access token must be renewed only once (a refresh token presented twice revokes its session family).
+/// The router provides one per request.
+#[derive(Clone, Default)]
+pub struct SessionMemo(std::sync::Arc<tokio::sync::OnceCell<Option<Principal>>>);
+
 /// Taken from the reactive context *before* the first `.await` (the context is not guaranteed to be
 /// reachable once the future has been suspended).
 pub struct Request {
     pub services: Services,
     parts: Option<http::request::Parts>,
     response: Option<ResponseOptions>,
+    memo: Option<SessionMemo>,
 }
 
 impl Request {
@@ -27,6 +34,7 @@ impl Request {
             services,
             parts: use_context::<http::request::Parts>(),
             response: use_context::<ResponseOptions>(),
+            memo: use_context::<SessionMemo>(),
         })
     }
 
@@ -57,15 +65,48 @@ impl Request {
             .find_map(|v| cookies::find(v, name))
     }
 
-    /// The signed-in caller of this request (session cookie), if any. A failing database is an error, not
+    /// The signed-in caller of this request (session cookies), if any. A failing database is an error, not
     /// "signed out".
     pub async fn principal(&self) -> Result<Option<Principal>, AppError> {
-        let Some(token) = self.cookie(cookies::ACCESS_COOKIE) else { return Ok(None) };
-        match self.services.auth().authenticate_access_token(&token).await {
-            Ok(principal) => Ok(Some(principal)),
-            Err(tessera_core::Error::Unauthenticated(_)) => Ok(None),
+        match &self.memo {
+            Some(memo) => memo.0.get_or_try_init(|| self.resolve_principal()).await.cloned(),
+            None => self.resolve_principal().await,
+        }
+    }
+
+    async fn resolve_principal(&self) -> Result<Option<Principal>, AppError> {
+        let auth = self.services.auth();
+        if let Some(token) = self.cookie(cookies::ACCESS_COOKIE) {
+            match auth.authenticate_access_token(&token).await {
+                Ok(principal) => return Ok(Some(principal)),
+                Err(tessera_core::Error::Unauthenticated(_)) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        // The access token is missing or expired. A page load renews it with the refresh cookie (one
+        // document request at a time per tab); a server-function call does not, so that calls running side
+        // by side never present the same refresh token twice — the page reloads instead.
+        let Some(refresh) = self.cookie(cookies::REFRESH_COOKIE).filter(|_| self.is_page_load()) else {
+            return Ok(None);
+        };
+        match auth.refresh(&self.client(), &refresh).await {
+            Ok(outcome) => {
+                self.set_cookies(cookies::signed_in(&self.services.config, &outcome));
+                Ok(Some(auth.authenticate_access_token(&outcome.access_token).await?))
+            }
+            Err(tessera_core::Error::Unauthenticated(_)) => {
+                self.set_cookies(cookies::signed_out(&self.services.config));
+                Ok(None)
+            }
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// Is this the server rendering a page (a GET of a route, not a server-function call)?
+    fn is_page_load(&self) -> bool {
+        self.parts
+            .as_ref()
+            .is_some_and(|p| p.method == http::Method::GET && !p.uri.path().starts_with("/fn/"))
     }
 
     /// The signed-in caller and the actor to act as, or `Unauthenticated` (the page sends them to sign-in).

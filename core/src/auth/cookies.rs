@@ -1,8 +1,9 @@
 //! The browser session cookies, shared by the REST endpoints and the Leptos server functions.
 //!
-//! `tessera_access` carries the JWT (Path=/), `tessera_refresh` the refresh token (only sent to the auth
-//! endpoints). Both are HttpOnly and SameSite=Lax, and Secure whenever Tessera is served over https
-//! (decision 0007: plain-http development would lose Secure cookies).
+//! `tessera_access` carries the JWT, `tessera_refresh` the refresh token. Both are sent to every path (page
+//! loads renew an expired access token with the refresh token: decision 0008), HttpOnly and SameSite=Lax,
+//! and Secure whenever Tessera is served over https (decision 0007: plain-http development would lose
+//! Secure cookies).
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use crate::config::Config;
 
 pub const ACCESS_COOKIE: &str = "tessera_access";
 pub const REFRESH_COOKIE: &str = "tessera_refresh";
-const REFRESH_PATH: &str = "/api/v1/auth";
+const REFRESH_PATH: &str = "/";
 
 fn set_cookie(config: &Config, name: &str, value: &str, path: &str, max_age: Duration) -> String {
     let secure = if config.public_url.starts_with("https://") { "; Secure" } else { "" };
