@@ -121,6 +121,30 @@ pub fn parse_time_zone(field: &str, name: &str) -> Result<Tz, FieldError> {
     })
 }
 
+/// The instant a calendar day (`YYYY-MM-DD`, moved by `plus_days`) begins in `tz`: what a person means by
+/// "from 4 Dec" (plus 0) or "until the end of 4 Dec" (plus 1, exclusive). Empty text is `None`.
+pub fn day_start(
+    field: &str,
+    text: &str,
+    tz: Tz,
+    plus_days: i64,
+) -> Result<Option<DateTime<Utc>>, FieldError> {
+    use chrono::TimeZone;
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bad = || FieldError::new(field, ErrorCode::Format, "a date (YYYY-MM-DD)");
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad())?;
+    let midnight = (date + chrono::TimeDelta::days(plus_days)).and_hms_opt(0, 0, 0).ok_or_else(bad)?;
+    // A midnight that a daylight-saving jump skips begins the day at the jump.
+    let local = tz.from_local_datetime(&midnight);
+    let start = local
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(midnight + chrono::TimeDelta::hours(1))).earliest());
+    Ok(Some(start.map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))))
+}
+
 /// Every IANA time-zone name, for pickers.
 pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
     chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
@@ -147,6 +171,17 @@ mod tests {
         let madrid = parse_time_zone("tz", "Europe/Madrid").unwrap();
         assert_eq!(Locale::Es.date_time(at, madrid), "1 ene 2027, 00:30");
         assert!(parse_time_zone("tz", "Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn days_begin_at_local_midnight() {
+        let madrid = parse_time_zone("tz", "Europe/Madrid").unwrap();
+        let start = day_start("from", "2026-12-04", madrid, 0).unwrap().unwrap();
+        assert_eq!(start.to_rfc3339(), "2026-12-03T23:00:00+00:00");
+        let end = day_start("to", "2026-12-31", madrid, 1).unwrap().unwrap();
+        assert_eq!(end.to_rfc3339(), "2026-12-31T23:00:00+00:00");
+        assert_eq!(day_start("to", " ", Tz::UTC, 1).unwrap(), None);
+        assert_eq!(day_start("to", "31/12/2026", Tz::UTC, 0).unwrap_err().field, "to");
     }
 
     #[test]

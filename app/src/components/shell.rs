@@ -160,7 +160,8 @@ pub fn ThemeSwitch() -> impl IntoView {
 pub fn LanguageSwitch(signed_in: bool) -> impl IntoView {
     let i18n = use_i18n();
     let save = ServerAction::<SetLanguage>::new();
-    on_result(move || save.value().get(), |()| {});
+    // Dates and times are formatted by the server: reload so they follow the new language.
+    on_result(move || save.value().get(), |()| super::feedback::reload());
     let choose = move |code: String| {
         let Some(lang) = Lang::from_code(&code) else { return };
         i18n.0.set(lang);

@@ -190,7 +190,8 @@ pub async fn create_api_token(name: String, scopes: String, expires_at: String) 
     let request = server::Request::capture()?;
     let (principal, actor) = request.caller().await?;
     let scopes: Vec<&str> = scopes.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect();
-    let expires_at = server::end_of_day(&expires_at, "expires_at")?;
+    let tz = server::Display::of(&request, &principal).await?.tz;
+    let expires_at = server::end_of_day(&expires_at, "expires_at", tz)?;
     let body = serde_json::json!({ "name": name, "scopes": scopes, "expires_at": expires_at });
     let token = request.services.auth().create_api_token(&actor, &principal, &body).await?;
     Ok(token["token"].as_str().unwrap_or_default().to_owned())
@@ -238,28 +239,20 @@ pub async fn set_language(lang: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     pub use super::super::request::{Display, Request};
-    use crate::errors::{AppError, ErrorKind, FieldMessage};
+    use crate::errors::AppError;
 
     fn invalid(field: &str, message: &str) -> AppError {
-        AppError {
-            kind: ErrorKind::Invalid,
-            message: format!("{field}: {message}"),
-            fields: vec![FieldMessage { field: field.to_owned(), message: message.to_owned() }],
-        }
+        tessera_core::Error::invalid(field, tessera_core::ErrorCode::Format, message).into()
     }
 
     pub fn uuid(text: &str, field: &str) -> Result<uuid::Uuid, AppError> {
         text.trim().parse().map_err(|_| invalid(field, "not an id"))
     }
 
-    /// `YYYY-MM-DD` → the end of that day in UTC (RFC 3339); empty → null.
-    pub fn end_of_day(text: &str, field: &str) -> Result<Option<String>, AppError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(None);
-        }
-        let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| invalid(field, "a date (YYYY-MM-DD)"))?;
-        Ok(Some(format!("{date}T23:59:59Z")))
+    /// `YYYY-MM-DD` → the end of that day in the caller's time zone (RFC 3339); empty → null.
+    pub fn end_of_day(text: &str, field: &str, tz: chrono_tz::Tz) -> Result<Option<String>, AppError> {
+        let end = tessera_core::locale::day_start(field, text, tz, 1)
+            .map_err(|e| AppError::from(tessera_core::Error::Validation(vec![e])))?;
+        Ok(end.map(|t| t.to_rfc3339()))
     }
 }

@@ -190,7 +190,8 @@ pub async fn unlock_user(id: String) -> Result<(), AppError> {
 pub async fn assign_role(user_id: String, role_id: String, expires_at: String) -> Result<(), AppError> {
     let request = server::Request::capture()?;
     let (principal, actor) = request.caller_with(ROLES).await?;
-    let expires_at = super::account::server::end_of_day(&expires_at, "expires_at")?;
+    let tz = server::Display::of(&request, &principal).await?.tz;
+    let expires_at = super::account::server::end_of_day(&expires_at, "expires_at", tz)?;
     let body = serde_json::json!({ "role_id": role_id.trim(), "expires_at": expires_at });
     request
         .services
@@ -287,7 +288,8 @@ pub async fn get_audit(
     let request = server::Request::capture()?;
     let (principal, _) = request.caller_with(AUDIT).await?;
     let display = server::Display::of(&request, &principal).await?;
-    let filter = server::audit_filter(&action, &entity_type, &actor_user_id, &from, &to, &cursor)?;
+    let filter =
+        server::audit_filter(&action, &entity_type, &actor_user_id, &from, &to, &cursor, display.tz)?;
     let auth = request.services.auth();
     let page = auth.audit_page(&filter).await?;
     // Users are shown by name (actors, and user entities) to those who may list users; by id otherwise.
@@ -402,7 +404,7 @@ pub(crate) mod server {
         }
     }
 
-    /// The audit filter of the page's form (empty = no filter; dates are whole UTC days).
+    /// The audit filter of the page's form (empty = no filter; dates are whole days in the caller's zone).
     pub fn audit_filter(
         action: &str,
         entity_type: &str,
@@ -410,24 +412,13 @@ pub(crate) mod server {
         from: &str,
         to: &str,
         cursor: &str,
+        tz: chrono_tz::Tz,
     ) -> Result<AuditFilter, AppError> {
         let some = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        let day =
-            |s: &str, field: &str, plus: i64| -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
-                match some(s) {
-                    None => Ok(None),
-                    Some(text) => {
-                        let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
-                            AppError::from(tessera_core::Error::bad_request(
-                                field,
-                                tessera_core::ErrorCode::Format,
-                                "a date (YYYY-MM-DD)",
-                            ))
-                        })?;
-                        Ok(date.and_hms_opt(0, 0, 0).map(|d| d.and_utc() + chrono::TimeDelta::days(plus)))
-                    }
-                }
-            };
+        let day = |text: &str, field: &str, plus: i64| {
+            tessera_core::locale::day_start(field, text, tz, plus)
+                .map_err(|e| AppError::from(tessera_core::Error::BadRequest(vec![e])))
+        };
         Ok(AuditFilter {
             actor_user_id: some(actor).map(|a| uuid(&a, "actor_user_id")).transpose()?,
             action: some(action),

@@ -64,6 +64,7 @@ fn RoleCard(
     grant: ServerAction<GrantPermission>,
     revoke: ServerAction<RevokePermission>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let editable = !role.is_system;
     let role_id = role.id.clone();
     let (id_delete, id_grant) = (role.id.clone(), role.id.clone());
@@ -100,6 +101,7 @@ fn RoleCard(
                 {permissions.into_iter().map(|p| {
                     let role_id = role_id.clone();
                     let shown = label(&p);
+                    let shown_label = shown.clone();
                     let value = p.clone();
                     view! {
                         <li class="chip" data-testid="permission" data-permission=p>
@@ -108,7 +110,8 @@ fn RoleCard(
                                 <ActionForm action=revoke attr:class="chip-form">
                                     <input type="hidden" name="role_id" value=role_id />
                                     <input type="hidden" name="permission" value=value />
-                                    <button class="icon-button" type="submit" aria-label=tr(|s| s.revoke) data-testid="revoke-permission">"×"</button>
+                                    <button class="icon-button" type="submit" data-testid="revoke-permission"
+                                        aria-label=move || format!("{} {shown_label}", i18n.t().revoke)>"×"</button>
                                 </ActionForm>
                             })}
                         </li>

@@ -112,6 +112,7 @@ fn UserTable(
                                         {assignments.into_iter().map(|r| {
                                             let user_id = user_id.clone();
                                             let role_id = r.role_id.clone();
+                                            let role_name = r.role_name.clone();
                                             view! {
                                             <li class=if r.in_force { "chip" } else { "chip muted" } data-testid="user-role">
                                                 {r.role_name.clone()}
@@ -120,7 +121,8 @@ fn UserTable(
                                                     <ActionForm action=unassign attr:class="chip-form">
                                                         <input type="hidden" name="user_id" value=user_id />
                                                         <input type="hidden" name="role_id" value=role_id />
-                                                        <button class="icon-button" type="submit" aria-label=tr(|s| s.remove)>"×"</button>
+                                                        <button class="icon-button" type="submit"
+                                                            aria-label=move || format!("{} {role_name}", i18n.t().remove)>"×"</button>
                                                     </ActionForm>
                                                 })}
                                             </li>
@@ -176,15 +178,15 @@ fn InviteForm(action: ServerAction<CreateUser>) -> impl IntoView {
             <FormError error />
             <ActionForm action attr:class="form narrow-form" attr:data-testid="invite-form">
                 <label for="new-username">{tr(|s| s.username)}</label>
-                <input id="new-username" name="username" required autocomplete="off" aria-invalid=invalid(error, "username") />
+                <input id="new-username" name="username" aria-describedby="username-error" required autocomplete="off" aria-invalid=invalid(error, "username") />
                 <FieldError error field="username" />
                 <label for="new-email">{tr(|s| s.email_optional)}</label>
-                <input id="new-email" name="email" type="email" autocomplete="off" aria-invalid=invalid(error, "email") />
+                <input id="new-email" name="email" aria-describedby="email-error" type="email" autocomplete="off" aria-invalid=invalid(error, "email") />
                 <FieldError error field="email" />
                 <label for="new-display-name">{tr(|s| s.display_name)}</label>
                 <input id="new-display-name" name="display_name" autocomplete="off" />
                 <label for="new-password">{tr(|s| s.password_optional)}</label>
-                <input id="new-password" name="password" type="password" autocomplete="new-password" aria-invalid=invalid(error, "password") />
+                <input id="new-password" name="password" aria-describedby="password-error" type="password" autocomplete="new-password" aria-invalid=invalid(error, "password") />
                 <FieldError error field="password" />
                 <button class="button" type="submit" data-testid="invite">{tr(|s| s.user_invite)}</button>
             </ActionForm>

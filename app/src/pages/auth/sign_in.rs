@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::AuthLayout;
 use crate::components::feedback::{go_to, local_path};
-use crate::components::form::{failure, FieldError, FormError};
+use crate::components::form::{failure, invalid, FieldError, FormError};
 use crate::components::passkey;
 use crate::errors::{AppError, ErrorKind};
 use crate::i18n::{tr, use_i18n, Strings};
@@ -137,16 +137,16 @@ fn SetupForm() -> impl IntoView {
         <FormError error />
         <ActionForm action attr:class="form" attr:data-testid="setup-form">
             <label for="token">{tr(|s| s.setup_token)}</label>
-            <input id="token" name="token" type="text" autocomplete="off" required />
+            <input id="token" name="token" type="text" autocomplete="off" aria-describedby="token-error" aria-invalid=invalid(error, "token") required />
             <FieldError error field="token" />
             <label for="username">{tr(|s| s.username)}</label>
-            <input id="username" name="username" type="text" autocomplete="username" required />
+            <input id="username" name="username" type="text" autocomplete="username" aria-describedby="username-error" aria-invalid=invalid(error, "username") required />
             <FieldError error field="username" />
             <label for="email">{tr(|s| s.email_optional)}</label>
-            <input id="email" name="email" type="email" autocomplete="email" />
+            <input id="email" name="email" type="email" autocomplete="email" aria-describedby="email-error" aria-invalid=invalid(error, "email") />
             <FieldError error field="email" />
             <label for="password">{tr(|s| s.new_password_hint)}</label>
-            <input id="password" name="password" type="password" autocomplete="new-password" required minlength="12" />
+            <input id="password" name="password" type="password" autocomplete="new-password" aria-describedby="password-error" aria-invalid=invalid(error, "password") required minlength="12" />
             <FieldError error field="password" />
             <button class="button" type="submit" data-testid="complete-setup">{tr(|s| s.create_owner)}</button>
         </ActionForm>
