@@ -22,6 +22,13 @@ test('preferences: Spanish and a time zone, kept with the account', async ({ pag
   await page.getByTestId('save-preferences').click();
   await expect(page.locator('h1')).toHaveText('Cuenta');
   await expect(page.locator('#pref-tz')).toHaveValue('Europe/Madrid');
+  // Instants are shown in Spanish and in Madrid's time (this session started moments ago).
+  const seen = (await page.locator('[data-testid="session"][data-current="true"] td').nth(3).textContent()) ?? '';
+  expect(seen).toMatch(/^\d{1,2} (ene|feb|mar|abr|may|jun|jul|ago|sept|oct|nov|dic) \d{4}, \d{2}:\d{2}$/);
+  const madridHour = (at: Date) =>
+    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Madrid', hour: '2-digit', hourCycle: 'h23' }).format(at);
+  const now = new Date();
+  expect([madridHour(now), madridHour(new Date(now.getTime() - 120_000))]).toContain(seen.slice(-5, -3));
 
   // Another browser (English) gets Spanish once this user signs in there.
   const other = await browser.newContext({ locale: 'en-US', javaScriptEnabled: isHydrated(testInfo.project.name) });

@@ -249,10 +249,11 @@ pub(crate) mod server {
         text.trim().parse().map_err(|_| invalid(field, "not an id"))
     }
 
-    /// `YYYY-MM-DD` → the end of that day in the caller's time zone (RFC 3339); empty → null.
+    /// `YYYY-MM-DD` → the last second of that day in the caller's time zone (RFC 3339; shown as that day,
+    /// 23:59); empty → null.
     pub fn end_of_day(text: &str, field: &str, tz: chrono_tz::Tz) -> Result<Option<String>, AppError> {
-        let end = tessera_core::locale::day_start(field, text, tz, 1)
+        let next_day = tessera_core::locale::day_start(field, text, tz, 1)
             .map_err(|e| AppError::from(tessera_core::Error::Validation(vec![e])))?;
-        Ok(end.map(|t| t.to_rfc3339()))
+        Ok(next_day.map(|t| (t - chrono::TimeDelta::seconds(1)).to_rfc3339()))
     }
 }
