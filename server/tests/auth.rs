@@ -258,6 +258,56 @@ tessera_core::conformance! {
         assert_unauthenticated(&c.call(Method::GET, "/api/v1/auth/session", Some(access), None).await, "family revoked");
     }
 
+    async fn server_functions_check_the_same_permissions_as_the_api(db: Database) {
+        let s = services(&db, &[]).await;
+        let c = Client::new(&s);
+        create_owner(&s, "olga").await;
+        let plain = create_user(&s, "pablo").await;
+        let session = |token: String| format!("tessera_access={token}");
+        let owner = session(c.token("olga").await);
+        let user = session(c.token("pablo").await);
+        // (server function, form body): each must refuse a signed-in user without the permission and an
+        // anonymous caller, and answer the Owner.
+        let calls = [
+            ("/fn/admin/users", String::new()),
+            ("/fn/admin/roles", String::new()),
+            ("/fn/admin/audit", "action=&entity_type=&actor_user_id=&from=&to=&cursor=".to_owned()),
+            ("/fn/admin/set-user-active", format!("id={plain}&active=false")),
+            ("/fn/admin/unlock-user", format!("id={plain}")),
+            ("/fn/admin/enrollment-link", format!("id={plain}")),
+            ("/fn/admin/create-user", "username=mallory&email=&display_name=&password=".to_owned()),
+        ];
+        let post = |path: &'static str, cookie: Option<&str>, body: String| {
+            let mut builder = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri(path)
+                .header("origin", ORIGIN)
+                .header("content-type", "application/x-www-form-urlencoded");
+            if let Some(cookie) = cookie {
+                builder = builder.header("cookie", cookie);
+            }
+            builder.body(Body::from(body)).unwrap()
+        };
+        for (path, body) in &calls {
+            let r = c.send(post(path, Some(&user), body.clone())).await;
+            assert!(!r.status.is_success(), "{path} as a plain user: {}", r.text);
+            assert!(r.text.to_lowercase().contains("missing permission"), "{path}: {}", r.text);
+            let r = c.send(post(path, None, body.clone())).await;
+            assert!(!r.status.is_success(), "{path} anonymously: {}", r.text);
+            assert!(r.text.contains("Unauthenticated"), "{path}: {}", r.text);
+        }
+        // Nothing happened: the plain user is still active, no user was created.
+        let r = c.call(Method::GET, "/api/v1/users", Some(owner.trim_start_matches("tessera_access=")), None).await;
+        let names: Vec<&str> = r.body["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+        assert_eq!(names, ["olga", "pablo"], "{}", r.text);
+        assert!(r.body["items"][1]["is_active"].as_bool().unwrap());
+        // The Owner is answered.
+        for (path, body) in &calls[..3] {
+            let r = c.send(post(path, Some(&owner), body.clone())).await;
+            assert!(r.status.is_success(), "{path} as the Owner: {}", r.text);
+        }
+    }
+
     async fn the_web_sign_out_revokes_with_only_the_refresh_cookie(db: Database) {
         let s = services(&db, &[]).await;
         let c = Client::new(&s);
