@@ -98,17 +98,18 @@ pub async fn get_users() -> Result<UsersPage, AppError> {
     let auth = request.services.auth();
     let display = server::Display::of(&request, &principal).await?;
     let now = chrono::Utc::now().to_rfc3339();
+    let assignments = server::items(&auth.list_all_user_roles().await?);
     let mut users = Vec::new();
     for u in server::items(&auth.list_users().await?) {
         let id = server::text(&u["id"]);
-        let roles = server::items(&auth.list_user_roles(server::uuid(&id, "id")?).await?)
+        let roles = assignments
             .iter()
+            .filter(|a| a["user_id"] == id.as_str())
             .map(|a| RoleAssignment {
                 role_id: server::text(&a["role_id"]),
                 role_name: server::text(&a["role_name"]),
                 expires: display.when(&a["expires_at"]),
-                in_force: a["is_active"].as_bool().unwrap_or(false)
-                    && a["expires_at"].as_str().is_none_or(|at| at > now.as_str()),
+                in_force: a["in_force"].as_bool().unwrap_or(false),
             })
             .collect();
         let locked_until = u["locked_until"].as_str().filter(|at| *at > now.as_str()).map(|_| ());

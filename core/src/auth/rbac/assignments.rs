@@ -49,12 +49,14 @@ impl Assignment {
     fn to_json(&self) -> Value {
         json!({
             "id": self.id,
+            "user_id": self.user_id,
             "role_id": self.role_id,
             "role_name": self.role_name,
             "workspace_id": self.workspace_id,
             "is_active": self.is_active,
             "expires_at": self.expires_at,
             "created_at": self.created_at,
+            "in_force": self.is_in_force(Utc::now()),
         })
     }
 
@@ -195,6 +197,21 @@ impl Auth {
         let rows = tx.fetch_all(&sql).await?;
         tx.commit().await?;
         let items = rows
+            .iter()
+            .map(|row| Assignment::from_row(row).map(|a| a.to_json()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(json!({ "items": items }))
+    }
+
+    /// Every assignment of every user (in force or not), by user then age: one query for user lists.
+    pub async fn list_all_user_roles(&self) -> Result<Value> {
+        let mut sql = self.db.sql(ASSIGNMENT_SELECT);
+        sql.push("(ur.workspace_id IS NULL OR ur.workspace_id = ").bind(WorkspaceId::DEFAULT.0);
+        sql.push(") ORDER BY ur.user_id, ur.created_at, ur.id");
+        let items = self
+            .db
+            .fetch_all(&sql)
+            .await?
             .iter()
             .map(|row| Assignment::from_row(row).map(|a| a.to_json()))
             .collect::<Result<Vec<_>>>()?;
