@@ -114,7 +114,7 @@ impl Request {
         let principal = self.principal().await?.ok_or_else(|| {
             AppError::new(ErrorKind::Unauthenticated, "your session has ended; sign in again")
         })?;
-        self.services.auth().limit_user(principal.user_id).await?;
+        self.services.auth().limit_user(principal.user_id).await.check()?;
         let mut actor = self.client();
         actor.user_id = Some(principal.user_id);
         Ok((principal, actor))

@@ -35,18 +35,33 @@ pub async fn hit(cache: &Cache, bucket: &str, limit: u64, window: Duration) -> O
     }
 }
 
-impl super::Auth {
-    /// The per-user limit on every authenticated request (REST and server functions alike): the bucket's
-    /// state (for `RateLimit-*` headers), or 429 once it is used up.
-    pub async fn limit_user(&self, user_id: uuid::Uuid) -> crate::error::Result<Option<RateState>> {
-        let limit = self.config.auth.rate_limit_user_per_min;
-        let state = hit(&self.cache, &format!("user:{user_id}"), limit, Duration::from_secs(60)).await;
-        match state {
+/// One request counted against its user's budget.
+#[derive(Debug, Clone, Copy)]
+pub struct UserLimit {
+    /// The bucket after this request (for `RateLimit-*` headers); `None` when the limit is off or the cache
+    /// is unreachable.
+    pub state: Option<RateState>,
+}
+
+impl UserLimit {
+    /// 429 once the budget is used up.
+    pub fn check(&self) -> crate::error::Result<()> {
+        match self.state {
             Some(state) if state.limited => Err(crate::Error::TooManyRequests {
                 detail: "too many requests for this user; slow down".into(),
                 retry_after: state.reset,
             }),
-            other => Ok(other),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl super::Auth {
+    /// Counts one authenticated request against the per-user limit (REST and server functions alike).
+    pub async fn limit_user(&self, user_id: uuid::Uuid) -> UserLimit {
+        let limit = self.config.auth.rate_limit_user_per_min;
+        UserLimit {
+            state: hit(&self.cache, &format!("user:{user_id}"), limit, Duration::from_secs(60)).await,
         }
     }
 

@@ -138,15 +138,12 @@ where
                 None => return Err(Problem::unauthenticated("sign in first: no access token or API token")),
             },
         };
-        match auth.limit_user(principal.user_id).await {
-            Ok(Some(state)) => {
-                if let Some(slot) = parts.extensions.get::<crate::security::UserRate>() {
-                    slot.record(state);
-                }
-            }
-            Ok(None) => {}
-            Err(limited) => return Err(Problem::from(limited)),
+        let limit = auth.limit_user(principal.user_id).await;
+        if let (Some(state), Some(slot)) = (limit.state, parts.extensions.get::<crate::security::UserRate>())
+        {
+            slot.record(state);
         }
+        limit.check()?;
         let mut actor = client_actor(&services.config.auth.trusted_proxies, parts);
         actor.user_id = Some(principal.user_id);
         Ok(Caller { principal, actor, services })
