@@ -384,7 +384,19 @@ mod tests {
         keys.sort_unstable();
         assert_eq!(
             keys,
-            ["created_at", "expires_at", "id", "is_active", "role_id", "role_name", "workspace_id"]
+            [
+                "created_at",
+                "expires_at",
+                "id",
+                "in_force",
+                "is_active",
+                "role_id",
+                "role_name",
+                "user_id",
+                "workspace_id"
+            ]
         );
+        assert_eq!(json["in_force"], true);
+        assert_eq!(assignment(false, None).to_json()["in_force"], false);
     }
 }
