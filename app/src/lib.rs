@@ -97,12 +97,8 @@ fn initial_lang() -> Lang {
 #[cfg(feature = "ssr")]
 fn request_cookie(name: &str) -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
-    parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| tessera_core::auth::cookies::find(v, name))
+    let values = parts.headers.get_all(http::header::COOKIE);
+    tessera_core::auth::cookies::find_in(values.iter().filter_map(|v| v.to_str().ok()), name)
 }
 
 #[cfg(not(feature = "hydrate"))]

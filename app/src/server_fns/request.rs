@@ -44,25 +44,14 @@ impl Request {
         let peer =
             parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
         let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        let trusted = &self.services.config.auth.trusted_proxies;
-        let ip = tessera_core::auth::client_ip(peer, forwarded, trusted).map(|ip| ip.to_string());
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(512).collect());
-        Actor { user_id: None, ip, user_agent, unmask: false }
+        let ip = tessera_core::auth::client_ip(peer, forwarded, &self.services.config.auth.trusted_proxies);
+        Actor::client(ip, parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()))
     }
 
     /// The value of one cookie of the request.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        self.parts
-            .as_ref()?
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| cookies::find(v, name))
+        let headers = &self.parts.as_ref()?.headers;
+        cookies::find_in(headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()), name)
     }
 
     /// The signed-in caller of this request (session cookies), if any. A failing database is an error, not

@@ -36,6 +36,11 @@ pub fn signed_out(config: &Config) -> [String; 2] {
     ]
 }
 
+/// The value of cookie `name` in a request's `Cookie` headers (there may be several).
+pub fn find_in<'a>(cookie_headers: impl IntoIterator<Item = &'a str>, name: &str) -> Option<String> {
+    cookie_headers.into_iter().find_map(|header| find(header, name))
+}
+
 /// The value of cookie `name` in one `Cookie` header.
 pub fn find(cookie_header: &str, name: &str) -> Option<String> {
     cookie_header.split(';').find_map(|pair| {

@@ -24,6 +24,17 @@ impl Actor {
     pub fn system() -> Self {
         Self { unmask: true, ..Self::default() }
     }
+
+    /// A request's client before authentication: its address and user agent (at most 512 characters),
+    /// for sessions and audit entries.
+    pub fn client(ip: Option<std::net::IpAddr>, user_agent: Option<&str>) -> Self {
+        Self {
+            user_id: None,
+            ip: ip.map(|ip| ip.to_string()),
+            user_agent: user_agent.map(|ua| ua.chars().take(512).collect()),
+            unmask: false,
+        }
+    }
 }
 
 /// One change: its outbox event and its audit entry.

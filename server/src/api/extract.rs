@@ -63,22 +63,16 @@ pub fn client_address(
 
 /// The IP address and user agent of a request, for audit entries and sessions.
 pub fn client_actor(trusted: &[std::net::IpAddr], parts: &Parts) -> Actor {
-    let ip = client_address(trusted, &parts.extensions, &parts.headers).map(|ip| ip.to_string());
-    let user_agent = header_text(&parts.headers, header::USER_AGENT.as_str());
-    Actor { user_id: None, ip, user_agent, unmask: false }
+    let ip = client_address(trusted, &parts.extensions, &parts.headers);
+    Actor::client(ip, parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()))
 }
 
 /// The value of one cookie of the request.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (key, value) = pair.trim().split_once('=')?;
-            (key == name).then(|| value.to_owned())
-        })
+    tessera_core::auth::cookies::find_in(
+        headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()),
+        name,
+    )
 }
 
 /// An anonymous or authenticated request's client (no authentication required): IP and user agent.
@@ -205,10 +199,6 @@ impl Caller {
         actor.unmask = auth.is_allowed(&self.principal, &format!("table:{key}:unmask")).await?;
         Ok(actor)
     }
-}
-
-pub fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect())
 }
 
 /// Parses `If-Match: "3"` (also `W/"3"` or `3`) into an expected version.
