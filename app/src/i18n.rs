@@ -38,6 +38,26 @@ impl Lang {
         }
     }
 
+    /// An integer with the language's digit grouping: `1,234,567` / `1.234.567`.
+    pub fn integer(self, n: i64) -> String {
+        let group = match self {
+            Lang::En => ',',
+            Lang::Es => '.',
+        };
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(group);
+            }
+            out.push(c);
+        }
+        out
+    }
+
     pub fn strings(self) -> &'static Strings {
         match self {
             Lang::En => &EN,
@@ -311,6 +331,14 @@ mod tests {
         assert_eq!(fill("{} of {}", &["1", "2"]), "1 of 2");
         assert_eq!(fill("no args", &[]), "no args");
         assert_eq!(fill("{} {}", &["only"]), "only ");
+    }
+
+    #[test]
+    fn numbers_follow_the_language() {
+        assert_eq!(Lang::En.integer(1_234_567), "1,234,567");
+        assert_eq!(Lang::Es.integer(-1_234_567), "-1.234.567");
+        assert_eq!(Lang::En.integer(999), "999");
+        assert_eq!(Lang::Es.integer(0), "0");
     }
 
     #[test]

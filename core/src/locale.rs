@@ -1,5 +1,5 @@
-//! Display of values for people: the languages the web app ships, and locale-aware formatting of numbers and
-//! instants in a time zone. Used by the server functions (the browser receives formatted text, so server and
+//! Display of values for people: the languages the web app ships, and locale-aware formatting of instants
+//! in a time zone. Used by the server functions (the browser receives formatted text, so server and
 //! hydrated renders agree and no time-zone database ships in the wasm).
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
@@ -48,42 +48,6 @@ impl Locale {
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         ranked.first().map(|(_, l)| *l)
-    }
-
-    fn separators(self) -> (char, char) {
-        match self {
-            Locale::En => (',', '.'),
-            Locale::Es => ('.', ','),
-        }
-    }
-
-    /// An integer with digit grouping: `1,234,567` / `1.234.567`.
-    pub fn integer(self, n: i64) -> String {
-        let digits = n.unsigned_abs().to_string();
-        let (group, _) = self.separators();
-        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-        if n < 0 {
-            out.push('-');
-        }
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(group);
-            }
-            out.push(c);
-        }
-        out
-    }
-
-    /// An exact decimal given as text (`-1234.50`) with grouping and the locale's decimal mark.
-    pub fn decimal(self, text: &str) -> String {
-        let (int_part, frac) = text.split_once('.').unwrap_or((text, ""));
-        let int = int_part.parse::<i64>().map(|n| self.integer(n)).unwrap_or_else(|_| int_part.to_owned());
-        let int = if int_part.starts_with("-0") && int == "0" { "-0".to_owned() } else { int };
-        if frac.is_empty() {
-            int
-        } else {
-            format!("{int}{}{frac}", self.separators().1)
-        }
     }
 
     /// An instant in `tz`: `Dec 4, 2026, 15:05` / `4 dic 2026, 15:05`.
@@ -154,15 +118,6 @@ pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-
-    #[test]
-    fn numbers_follow_the_locale() {
-        assert_eq!(Locale::En.integer(1_234_567), "1,234,567");
-        assert_eq!(Locale::Es.integer(-1_234_567), "-1.234.567");
-        assert_eq!(Locale::En.integer(999), "999");
-        assert_eq!(Locale::Es.decimal("1234.50"), "1.234,50");
-        assert_eq!(Locale::En.decimal("-0.5"), "-0.5");
-    }
 
     #[test]
     fn instants_are_shown_in_the_time_zone() {

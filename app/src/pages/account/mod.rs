@@ -42,7 +42,10 @@ pub fn AccountPage() -> impl IntoView {
     on_result(move || revoke_session.value().get(), move |()| feedback.success(i18n.t().session_revoked));
     on_result(
         move || revoke_others.value().get(),
-        move |n: u64| feedback.success(fill(i18n.t().sessions_revoked, &[&n.to_string()])),
+        move |n: u64| {
+            let n = i18n.lang().integer(i64::try_from(n).unwrap_or(i64::MAX));
+            feedback.success(fill(i18n.t().sessions_revoked, &[&n]))
+        },
     );
     on_result(move || change_password.value().get(), move |()| feedback.success(i18n.t().password_changed));
     on_result(move || rename.value().get(), move |()| feedback.success(i18n.t().saved));

@@ -105,7 +105,7 @@ fn UserTable(
                                     {u.locked_until.clone().map(|until| view! {
                                         <span class="badge danger" data-testid="user-locked" title=until>{tr(|s| s.locked)}</span>
                                     })}
-                                    <div class="muted small">{tr(|s| s.user_failed_logins)} ": " {u.failed_logins}</div>
+                                    <div class="muted small">{tr(|s| s.user_failed_logins)} ": " {move || i18n.lang().integer(u.failed_logins)}</div>
                                 </td>
                                 <td>
                                     <ul class="chips">
