@@ -58,8 +58,7 @@ pub async fn get_account() -> Result<Account, AppError> {
     let (principal, _) = request.caller().await?;
     let auth = request.services.auth();
     let display = server::Display::of(&request, &principal).await?;
-    let items = |v: &serde_json::Value| v["items"].as_array().cloned().unwrap_or_default();
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let (items, text) = (server::items, server::text);
     let sessions = items(&auth.list_sessions(&principal).await?)
         .iter()
         .map(|s| {
@@ -238,7 +237,7 @@ pub async fn set_language(lang: String) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    pub use super::super::request::{Display, Request};
+    pub use super::super::request::{items, text, Display, Request};
     use crate::errors::AppError;
 
     fn invalid(field: &str, message: &str) -> AppError {

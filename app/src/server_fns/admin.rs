@@ -336,19 +336,10 @@ pub async fn get_audit(
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     pub use super::super::account::server::uuid;
-    pub use super::super::request::{Display, Request};
+    pub use super::super::request::{items, text, Display, Request};
     use super::RoleItem;
     use crate::errors::AppError;
-    use serde_json::Value;
     use tessera_core::auth::audit::AuditFilter;
-
-    pub fn items(v: &Value) -> Vec<Value> {
-        v["items"].as_array().cloned().unwrap_or_default()
-    }
-
-    pub fn text(v: &Value) -> String {
-        v.as_str().unwrap_or_default().to_owned()
-    }
 
     pub async fn roles(request: &Request) -> Result<Vec<RoleItem>, AppError> {
         let list = request.services.auth().list_roles().await?;

@@ -158,6 +158,16 @@ impl Request {
 
 pub use crate::components::feedback::local_path;
 
+/// The `items` of a core list answer (`{"items": [...]}`).
+pub fn items(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// A string field of a core answer (empty when absent).
+pub fn text(v: &serde_json::Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
 /// The `Set-Cookie` value that remembers a language for a year (not HttpOnly: the page reads it too).
 pub fn lang_cookie(services: &Services, code: &str) -> String {
     let secure = if services.config.public_url.starts_with("https://") { "; Secure" } else { "" };
