@@ -209,7 +209,7 @@ impl Flat {
 /// Refreshes planner statistics of the whole benchmark database (both the EAV tables and `flat_items`).
 pub async fn analyze(db: &Database) -> Result<(), sqlx::Error> {
     match db {
-        Database::Postgres(pool) => sqlx::query("ANALYZE").execute(pool).await.map(drop),
+        Database::Postgres(pool) => sqlx::query("VACUUM (ANALYZE)").execute(pool).await.map(drop),
         Database::Sqlite(pool) => sqlx::query("ANALYZE").execute(pool).await.map(drop),
     }
 }

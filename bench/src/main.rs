@@ -96,7 +96,7 @@ async fn run(args: &Args, db: &Database) -> BoxResult<Report> {
     let loaded = logical::load(&eav, &actor, args.rows).await?;
     eprintln!("loading the same rows into the flat table flat_items (multi-row INSERTs of 1,000)…");
     let flat_busy = flat.load(&loaded.ids).await?;
-    eprintln!("ANALYZE…");
+    eprintln!("VACUUM ANALYZE…");
     flat::analyze(db).await?;
 
     let mut next_index = args.rows;

@@ -208,7 +208,7 @@ impl fmt::Display for Report {
             "Data: logical table `bench_items` with 10 columns (String ×3, Text, Int, Decimal ×2, Boolean, Date, \
              DateTime), deterministic rows, 20 categories. Page queries: filter `category = \"cat-07\"`, sort \
              `price desc` (ties by id), 100 rows. Flat baseline `flat_items`: the same typed columns and rows, \
-             with {}. Both loaded before measuring, then `ANALYZE`d.",
+             with {}. Both loaded before measuring, then `VACUUM ANALYZE`d (PostgreSQL; SQLite: `ANALYZE`), as autovacuum and the engine's refresh after bulk loads leave them.",
             crate::flat::INDEXES
         )?;
         writeln!(f)?;

@@ -37,6 +37,7 @@ pub struct Services {
     pub cache: Cache,
     secret_key: Secret,
     cursors: Arc<CursorCodec>,
+    tables: Arc<crate::eav::schema::TableCache>,
     auth: Auth,
 }
 
@@ -102,7 +103,8 @@ impl Services {
         let cursors = Arc::new(CursorCodec::new(secret_key.expose().as_bytes()));
         let config = Arc::new(config);
         let auth = Auth::new(config.clone(), db.clone(), cache.clone(), &secret_key)?;
-        Ok(Self { config, db, cache, secret_key, cursors, auth })
+        let tables = Arc::default();
+        Ok(Self { config, db, cache, secret_key, cursors, tables, auth })
     }
 
     /// Authentication, sessions and authorization.
@@ -117,6 +119,7 @@ impl Services {
             self.db.clone(),
             self.cache.clone(),
             self.cursors.clone(),
+            self.tables.clone(),
             WorkspaceId::DEFAULT,
             QueryLimits { default_page_size: limits.default_page_size, max_page_size: limits.max_page_size },
             limits.max_batch_operations,

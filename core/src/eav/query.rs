@@ -372,23 +372,24 @@ fn predicate(sql: &mut Sql, expr: &str, kind: Kind, cond: &Condition, field: &st
     })
 }
 
-/// The SQL of a filter (a boolean expression over alias `r`).
-fn filter_sql(sql: &mut Sql, table: &Table, filter: &Filter, path: &str) -> Result<String> {
+/// The SQL of a filter: a boolean expression over alias `r` (promoted fields, extended properties) and the
+/// row id expression `row` (column values are probed by row id, so a walk can filter before reading heads).
+fn filter_sql(sql: &mut Sql, table: &Table, filter: &Filter, path: &str, row: &str) -> Result<String> {
     match filter {
         Filter::And(items) | Filter::Or(items) => {
             let (word, key) =
                 if matches!(filter, Filter::And(_)) { (" AND ", "and") } else { (" OR ", "or") };
             let mut parts = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                parts.push(filter_sql(sql, table, item, &format!("{path}.{key}[{i}]"))?);
+                parts.push(filter_sql(sql, table, item, &format!("{path}.{key}[{i}]"), row)?);
             }
             Ok(format!("({})", parts.join(word)))
         }
-        Filter::Condition(cond) => condition_sql(sql, table, cond, path),
+        Filter::Condition(cond) => condition_sql(sql, table, cond, path, row),
     }
 }
 
-fn condition_sql(sql: &mut Sql, table: &Table, cond: &Condition, path: &str) -> Result<String> {
+fn condition_sql(sql: &mut Sql, table: &Table, cond: &Condition, path: &str, row: &str) -> Result<String> {
     match &cond.field {
         FieldRef::Promoted(p) => {
             let (expr, kind) = promoted(*p);
@@ -427,16 +428,19 @@ fn condition_sql(sql: &mut Sql, table: &Table, cond: &Condition, path: &str) -> 
             })?;
             let t = sql.arg(table.id);
             let c = sql.arg(column.definition_id);
+            // OFFSET 0 keeps the probe a per-row lookup: PostgreSQL does not turn it into a join it would
+            // reorder (docs/research/eav-query-plans.md, rule R2).
             let exists = format!(
-                "EXISTS (SELECT 1 FROM column_values v WHERE v.logical_table_id = {t} AND v.row_id = r.id \
+                "EXISTS (SELECT 1 FROM column_values v WHERE v.logical_table_id = {t} AND v.row_id = {row} \
                  AND v.column_definition_id = {c}"
             );
+            let close = if sql.backend() == Backend::Postgres { " OFFSET 0)" } else { ")" };
             if let (Op::IsNull, Operand::IsNull(is_null)) = (&cond.op, &cond.operand) {
-                return Ok(if *is_null { format!("NOT {exists})") } else { format!("{exists})") });
+                return Ok(if *is_null { format!("NOT {exists}{close}") } else { format!("{exists}{close}") });
             }
             let expr = value_expr("v", column, sql.backend());
             let pred = predicate(sql, &expr, kind_of(column.data_type), cond, path)?;
-            Ok(format!("{exists} AND {pred})"))
+            Ok(format!("{exists} AND {pred}{close}"))
         }
     }
 }
@@ -450,7 +454,7 @@ struct ResolvedKey {
 }
 
 /// The keyset predicate: rows strictly after `cursor` in the sort order (keys, then id ascending).
-fn keyset_sql(sql: &mut Sql, keys: &[ResolvedKey], cursor: &Cursor) -> Result<String> {
+fn keyset_sql(sql: &mut Sql, keys: &[ResolvedKey], cursor: &Cursor, row: &str) -> Result<String> {
     let backend = sql.backend();
     let mut disjuncts = Vec::new();
     let mut equal_prefix: Vec<String> = Vec::new();
@@ -477,7 +481,7 @@ fn keyset_sql(sql: &mut Sql, keys: &[ResolvedKey], cursor: &Cursor) -> Result<St
     }
     let id = sql.arg(cursor.id);
     let mut parts = equal_prefix;
-    parts.push(format!("r.id > {id}"));
+    parts.push(format!("{row} > {id}"));
     disjuncts.push(format!("({})", parts.join(" AND ")));
     Ok(format!("({})", disjuncts.join(" OR ")))
 }
@@ -570,49 +574,6 @@ pub async fn run(
         }
     };
 
-    let mut sql = Sql::new(backend, "SELECT ");
-    sql.push(HEAD_COLUMNS);
-    let mut keys = Vec::with_capacity(query.sort.len());
-    let mut joins = String::new();
-    for (i, key) in query.sort.iter().enumerate() {
-        let field = format!("sort[{i}].field");
-        let (expr, kind) = match &key.field {
-            FieldRef::Promoted(p) => {
-                let (e, k) = promoted(*p);
-                (e.to_owned(), k)
-            }
-            FieldRef::Ext(path) => (ext_expr(&mut sql, path, "text"), Kind::Ext),
-            FieldRef::Column(name) => {
-                let column = table.column(name).ok_or_else(|| {
-                    Error::bad_request(
-                        &field,
-                        ErrorCode::UnknownField,
-                        format!("table '{}' has no column '{name}'", table.name),
-                    )
-                })?;
-                let c = sql.arg(column.definition_id);
-                let alias = format!("s{i}");
-                joins.push_str(&format!(
-                    " LEFT JOIN column_values {alias} ON {alias}.logical_table_id = r.logical_table_id \
-                     AND {alias}.row_id = r.id AND {alias}.column_definition_id = {c}"
-                ));
-                (value_expr(&alias, column, backend), kind_of(column.data_type))
-            }
-        };
-        // Promoted integers are INTEGER (int4) on PostgreSQL; keys are read back as BIGINT.
-        if kind == Kind::Int {
-            sql.push(&format!(", CAST({expr} AS BIGINT) AS k{i}"));
-        } else {
-            sql.push(&format!(", {expr} AS k{i}"));
-        }
-        keys.push(ResolvedKey { expr, kind, direction: key.direction, nulls: key.nulls });
-    }
-    sql.push(" FROM table_rows r").push(&joins).push(" WHERE r.logical_table_id = ").bind(table.id);
-
-    if let Some(filter) = &query.filter {
-        let clause = filter_sql(&mut sql, table, filter, "filter")?;
-        sql.push(" AND ").push(&clause);
-    }
     let scope = format!(
         "{}|{}|{}|{}",
         table.id,
@@ -620,26 +581,31 @@ pub async fn run(
         canonical_sort(&query.sort),
         query.filter.as_ref().map(|f| f.to_json().to_string()).unwrap_or_default()
     );
-    if let Some(token) = &query.cursor {
-        let cursor = cursors.decode(token, &scope)?;
-        if cursor.values.len() != keys.len() {
-            return Err(invalid_cursor());
+    let cursor = match &query.cursor {
+        Some(token) => {
+            let cursor = cursors.decode(token, &scope)?;
+            if cursor.values.len() != query.sort.len() {
+                return Err(invalid_cursor());
+            }
+            Some(cursor)
         }
-        let clause = keyset_sql(&mut sql, &keys, &cursor)?;
-        sql.push(" AND ").push(&clause);
-    }
-    sql.push(" ORDER BY ");
-    for key in &keys {
-        let dir = if key.direction == Direction::Asc { "ASC" } else { "DESC" };
-        let nulls = if key.nulls == Nulls::First { "FIRST" } else { "LAST" };
-        sql.push(&format!("{} {dir} NULLS {nulls}, ", key.expr));
-    }
-    sql.push("r.id ASC LIMIT ").bind(query.limit + 1);
-    if let Some(offset) = query.offset {
-        sql.push(" OFFSET ").bind(offset);
-    }
+        None => None,
+    };
 
-    let rows = tx.fetch_all(&sql).await?;
+    // The index walk answers a full page when the filter matches often enough along the sort order; any
+    // other outcome (a short page, other shapes) is answered by the general statement.
+    let mut rows = Vec::new();
+    let mut keys = Vec::new();
+    if let Some((sql, walk_keys)) = page_statement(backend, table, query, cursor.as_ref(), true)? {
+        rows = tx.fetch_all(&sql).await?;
+        keys = walk_keys;
+    }
+    if rows.len() as i64 <= query.limit {
+        let (sql, general_keys) = page_statement(backend, table, query, cursor.as_ref(), false)?
+            .ok_or_else(|| bad("sort", "no statement for this query"))?;
+        rows = tx.fetch_all(&sql).await?;
+        keys = general_keys;
+    }
     let has_more = rows.len() as i64 > query.limit;
     let mut heads = Vec::with_capacity(rows.len());
     let mut last_keys = None;
@@ -669,6 +635,220 @@ pub async fn run(
     Ok(Page { items, next_cursor, total, total_is_estimate })
 }
 
+/// Sort-index entries a walk reads at most before the general statement takes over: 25 pages' worth, so a
+/// filter matching about 4 % of the rows along the sort order still fills a page (research §5).
+fn walk_budget(limit: i64) -> i64 {
+    (limit + 1).saturating_mul(25).clamp(1_000, 25_000)
+}
+
+/// Does the filter read promoted fields or extended properties (which live on the row's head)?
+fn reads_head(filter: &Filter) -> bool {
+    match filter {
+        Filter::And(items) | Filter::Or(items) => items.iter().any(reads_head),
+        Filter::Condition(cond) => !matches!(cond.field, FieldRef::Column(_)),
+    }
+}
+
+/// A sort key other than a walked one: its expression over `r` (promoted, extended properties) or over the
+/// value joined by `join(alias, column)`.
+fn sort_key(
+    sql: &mut Sql,
+    table: &Table,
+    i: usize,
+    key: &SortKey,
+    joins: &mut String,
+    join: impl Fn(&str, &Column, &str) -> String,
+) -> Result<ResolvedKey> {
+    let (expr, kind) = match &key.field {
+        FieldRef::Promoted(p) => {
+            let (e, k) = promoted(*p);
+            (e.to_owned(), k)
+        }
+        FieldRef::Ext(path) => (ext_expr(sql, path, "text"), Kind::Ext),
+        FieldRef::Column(name) => {
+            let column = table.column(name).ok_or_else(|| {
+                Error::bad_request(
+                    format!("sort[{i}].field"),
+                    ErrorCode::UnknownField,
+                    format!("table '{}' has no column '{name}'", table.name),
+                )
+            })?;
+            let c = sql.arg(column.definition_id);
+            let alias = format!("s{i}");
+            joins.push_str(&join(&alias, column, &c));
+            (value_expr(&alias, column, sql.backend()), kind_of(column.data_type))
+        }
+    };
+    Ok(ResolvedKey { expr, kind, direction: key.direction, nulls: key.nulls })
+}
+
+/// `expr AS k{i}`; promoted integers are INTEGER (int4) on PostgreSQL, and keys are read back as BIGINT.
+fn key_column(i: usize, key: &ResolvedKey) -> String {
+    if key.kind == Kind::Int {
+        format!("CAST({} AS BIGINT) AS k{i}", key.expr)
+    } else {
+        format!("{} AS k{i}", key.expr)
+    }
+}
+
+fn order_by(keys: &[ResolvedKey], row: &str) -> String {
+    let mut parts: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let dir = if key.direction == Direction::Asc { "ASC" } else { "DESC" };
+            let nulls = if key.nulls == Nulls::First { "FIRST" } else { "LAST" };
+            format!("{} {dir} NULLS {nulls}", key.expr)
+        })
+        .collect();
+    parts.push(format!("{row} ASC"));
+    parts.join(", ")
+}
+
+/// The page statement and its resolved sort keys: the index walk when `walk` (see [`walk_statement`]),
+/// otherwise the general statement, which answers every query.
+fn page_statement(
+    backend: Backend,
+    table: &Table,
+    query: &Query,
+    cursor: Option<&Cursor>,
+    walk: bool,
+) -> Result<Option<(Sql, Vec<ResolvedKey>)>> {
+    if walk {
+        return walk_statement(backend, table, query, cursor);
+    }
+    let mut sql = Sql::new(backend, "");
+    // Filters and sorts on columns depend on the data far more than the planner's generic estimates know:
+    // plan this statement for its actual arguments every time (research §7).
+    sql.set_persistent(false);
+    let t = sql.arg(table.id);
+    let mut conditions = vec![format!("r.logical_table_id = {t}")];
+    let mut joins = String::new();
+    let mut keys = Vec::with_capacity(query.sort.len());
+    for (i, key) in query.sort.iter().enumerate() {
+        keys.push(sort_key(&mut sql, table, i, key, &mut joins, |alias, _, c| {
+            format!(
+                " LEFT JOIN column_values {alias} ON {alias}.logical_table_id = r.logical_table_id \
+                 AND {alias}.row_id = r.id AND {alias}.column_definition_id = {c}"
+            )
+        })?);
+    }
+    if let Some(filter) = &query.filter {
+        conditions.push(filter_sql(&mut sql, table, filter, "filter", "r.id")?);
+    }
+    if let Some(cursor) = cursor {
+        conditions.push(keyset_sql(&mut sql, &keys, cursor, "r.id")?);
+    }
+    let selected: Vec<String> = keys.iter().enumerate().map(|(i, k)| format!(", {}", key_column(i, k))).collect();
+    let mut text = format!(
+        "SELECT {HEAD_COLUMNS}{} FROM table_rows r{joins} WHERE {} ORDER BY {} LIMIT {}",
+        selected.concat(),
+        conditions.join(" AND "),
+        order_by(&keys, "r.id"),
+        sql.arg(query.limit + 1)
+    );
+    if let Some(offset) = query.offset {
+        text.push_str(&format!(" OFFSET {}", sql.arg(offset)));
+    }
+    sql.push(&text);
+    Ok(Some((sql, keys)))
+}
+
+/// PostgreSQL's index walk (docs/decisions/0009-eav-page-queries.md): read the first sort column's value index
+/// `(table, column, value, row)` in page order, whole groups of equal values at a time and at most
+/// `walk_budget` entries; probe the filter per walked row (index lookups by row id); stop once a page of
+/// hits and the rest of the last hit's group are found; read the heads of those rows only. Every group it
+/// keeps is complete, so sorting the hits by the remaining keys and the id is exact. A page it cannot fill
+/// (fewer hits within the budget, or the NULL region reached) is left to the general statement.
+///
+/// `None` when the query cannot be walked: SQLite, an offset, a first key that is not an indexed column
+/// (`Text`, `Boolean`, promoted fields, extended properties), NULLs first, or a cursor in the NULL region.
+fn walk_statement(
+    backend: Backend,
+    table: &Table,
+    query: &Query,
+    cursor: Option<&Cursor>,
+) -> Result<Option<(Sql, Vec<ResolvedKey>)>> {
+    let first = match (backend, query.offset, query.sort.first()) {
+        (Backend::Postgres, None, Some(first)) if first.nulls == Nulls::Last => first,
+        _ => return Ok(None),
+    };
+    let FieldRef::Column(name) = &first.field else { return Ok(None) };
+    let Some(column) = table.column(name) else { return Ok(None) };
+    if matches!(column.data_type, DataType::Text | DataType::Boolean) {
+        return Ok(None);
+    }
+    let mut sql = Sql::new(backend, "");
+    let kind = kind_of(column.data_type);
+    let v = format!("s.{}", super::values::storage_column(column.data_type));
+    let (t, c) = (sql.arg(table.id), sql.arg(column.definition_id));
+    let dir = if first.direction == Direction::Desc { "DESC" } else { "ASC" };
+    let mut bound = String::new();
+    if let Some(cursor) = cursor {
+        match cursor.values.first() {
+            Some(value) if !value.is_null() => {
+                let p = sql.arg(cursor_arg(kind, value, backend)?);
+                bound = format!(" AND {v} {} {p}", if dir == "DESC" { "<=" } else { ">=" });
+            }
+            _ => return Ok(None),
+        }
+    }
+    let budget = sql.arg(walk_budget(query.limit));
+    let walk = format!(
+        "(SELECT s.row_id, {v} AS k0 FROM column_values s WHERE s.logical_table_id = {t} \
+         AND s.column_definition_id = {c} AND {v} IS NOT NULL{bound} ORDER BY {v} {dir} \
+         FETCH FIRST {budget} ROWS WITH TIES) p"
+    );
+    // Lookups per walked row are LATERAL … OFFSET 0: PostgreSQL keeps them nested-loop probes in walk order
+    // instead of hashing a whole table's values.
+    let head = |row: &str| {
+        format!(
+            " CROSS JOIN LATERAL (SELECT * FROM table_rows x WHERE x.logical_table_id = {t} AND x.id = {row} \
+             OFFSET 0) r"
+        )
+    };
+    let mut joins = String::new();
+    let needs_head = query.filter.as_ref().is_some_and(reads_head)
+        || query.sort.iter().skip(1).any(|k| !matches!(k.field, FieldRef::Column(_)));
+    if needs_head {
+        joins.push_str(&head("p.row_id"));
+    }
+    let mut keys = vec![ResolvedKey { expr: "p.k0".to_owned(), kind, direction: first.direction, nulls: first.nulls }];
+    for (i, key) in query.sort.iter().enumerate().skip(1) {
+        keys.push(sort_key(&mut sql, table, i, key, &mut joins, |alias, column, c| {
+            let value = value_expr("x", column, backend);
+            format!(
+                " LEFT JOIN LATERAL (SELECT {value} FROM column_values x WHERE x.logical_table_id = {t} \
+                 AND x.row_id = p.row_id AND x.column_definition_id = {c} OFFSET 0) {alias} ON true"
+            )
+        })?);
+    }
+    let mut conditions = vec!["true".to_owned()];
+    if let Some(filter) = &query.filter {
+        conditions.push(filter_sql(&mut sql, table, filter, "filter", "p.row_id")?);
+    }
+    if let Some(cursor) = cursor {
+        conditions.push(keyset_sql(&mut sql, &keys, cursor, "p.row_id")?);
+    }
+    let n = sql.arg(query.limit + 1);
+    let hits: Vec<String> = keys.iter().enumerate().map(|(i, k)| format!(", {}", key_column(i, k))).collect();
+    let page_keys: Vec<ResolvedKey> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ResolvedKey { expr: format!("h.k{i}"), kind: k.kind, direction: k.direction, nulls: k.nulls })
+        .collect();
+    let selected: Vec<String> = (0..keys.len()).map(|i| format!(", h.k{i} AS k{i}")).collect();
+    sql.push(&format!(
+        "WITH h AS MATERIALIZED (SELECT p.row_id{} FROM {walk}{joins} WHERE {} ORDER BY p.k0 {dir} \
+         FETCH FIRST {n} ROWS WITH TIES) SELECT {HEAD_COLUMNS}{} FROM h{} ORDER BY {} LIMIT {n}",
+        hits.concat(),
+        conditions.join(" AND "),
+        selected.concat(),
+        head("h.row_id"),
+        order_by(&page_keys, "h.row_id"),
+    ));
+    Ok(Some((sql, page_keys)))
+}
+
 /// Counts matching rows, exactly or (PostgreSQL) from the planner's estimate.
 async fn count(tx: &mut Tx, table: &Table, query: &Query, estimate: bool) -> Result<i64> {
     let backend = tx.backend();
@@ -676,7 +856,7 @@ async fn count(tx: &mut Tx, table: &Table, query: &Query, estimate: bool) -> Res
         Sql::new(backend, if estimate { "EXPLAIN (FORMAT JSON) SELECT 1" } else { "SELECT COUNT(*) AS n" });
     sql.push(" FROM table_rows r WHERE r.logical_table_id = ").bind(table.id);
     if let Some(filter) = &query.filter {
-        let clause = filter_sql(&mut sql, table, filter, "filter")?;
+        let clause = filter_sql(&mut sql, table, filter, "filter", "r.id")?;
         sql.push(" AND ").push(&clause);
     }
     let row = tx.fetch_optional(&sql).await?.ok_or_else(|| bad("include_total", "no count"))?;

@@ -128,6 +128,49 @@ pub async fn get(tx: &mut Tx, table: &Table, id: Uuid, actor: &Actor) -> Result<
     render_one(tx, table, &head, actor).await
 }
 
+/// Reads one row and all its values in a single statement, with the table's stored schema version (so a
+/// cached `table` can be checked in the same round trip; a single statement reads one snapshot, so no
+/// transaction is needed). `None` when the table is gone; `Some((version, None))` when the row is missing.
+pub async fn read_one(
+    db: &crate::store::Database,
+    table: &Table,
+    id: Uuid,
+    actor: &Actor,
+) -> Result<Option<(i32, Option<Value>)>> {
+    let mut sql = db.sql("SELECT t.version AS table_version, ");
+    // The value columns' names are unique to column_values, so they need no alias.
+    sql.push(HEAD_COLUMNS).push(", x.column_definition_id, ").push(super::values::STORED_COLUMNS);
+    let t = sql.arg(table.id);
+    let row_id = sql.arg(id);
+    sql.push(&format!(
+        " FROM logical_tables t LEFT JOIN table_rows r ON r.logical_table_id = {t} AND r.id = {row_id} \
+         LEFT JOIN column_values x ON x.logical_table_id = {t} AND x.row_id = r.id WHERE t.id = {t}"
+    ));
+    let rows = db.fetch_all(&sql).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let version = first.i32("table_version")?;
+    if first.opt_uuid("id")?.is_none() {
+        return Ok(Some((version, None)));
+    }
+    let head = RowHead::from_row(first)?;
+    let mut stored: HashMap<Uuid, Typed> = HashMap::new();
+    for row in &rows {
+        let Some(definition) = row.opt_uuid("column_definition_id")? else { continue };
+        if let Some(column) = table.column_by_id(definition) {
+            if let Some(value) = super::values::read_value(row, column.data_type)? {
+                stored.insert(definition, value);
+            }
+        }
+    }
+    let mut shown = Map::new();
+    for column in &table.columns {
+        let value = stored.get(&column.definition_id).map_or(Value::Null, Typed::to_json);
+        let value = if actor.unmask { value } else { column.masking.mask(&value) };
+        shown.insert(column.name.to_string(), value);
+    }
+    Ok(Some((version, Some(head.to_json(table, shown)))))
+}
+
 /// A parsed create/update body.
 #[derive(Debug)]
 pub struct RowInput {
@@ -355,10 +398,8 @@ async fn write_values(
 
 /// The current typed values of one row, in column order.
 pub(crate) async fn current_values(tx: &mut Tx, table: &Table, row: Uuid) -> Result<Vec<Option<Typed>>> {
-    let mut sql = tx.sql(
-        "SELECT column_definition_id, string_value, int_value, decimal_value, boolean_value, date_value \
-         FROM column_values WHERE logical_table_id = ",
-    );
+    let mut sql = tx.sql("SELECT column_definition_id, ");
+    sql.push(super::values::STORED_COLUMNS).push(" FROM column_values WHERE logical_table_id = ");
     sql.bind(table.id).push(" AND row_id = ").bind(row);
     let mut values: Vec<Option<Typed>> = vec![None; table.columns.len()];
     for r in tx.fetch_all(&sql).await? {
@@ -500,6 +541,32 @@ fn render_new(table: &Table, row: &NewRow<'_>, actor: &Actor) -> Value {
 }
 
 async fn insert_heads(tx: &mut Tx, table: &Table, rows: &[NewRow<'_>]) -> Result<()> {
+    if tx.backend() == crate::store::Backend::Postgres {
+        // One statement text whatever the batch size: the rows travel as arrays.
+        let mut sql = tx.sql(
+            "INSERT INTO table_rows (id, workspace_id, logical_table_id, code, display_value, sort_order, is_active, \
+             parent_row_id, extended_properties, version, created_at, created_by) \
+             SELECT u.id, $1, $2, u.code, u.display_value, u.sort_order, u.is_active, u.parent_row_id, \
+             u.extended_properties::jsonb, 1, $3, $4 \
+             FROM unnest($5::uuid[], $6::text[], $7::text[], $8::int4[], $9::bool[], $10::uuid[], $11::text[]) \
+             AS u(id, code, display_value, sort_order, is_active, parent_row_id, extended_properties) \
+             ON CONFLICT (id) DO NOTHING",
+        );
+        let first = rows.first().map(|r| (r.head.created_at, r.head.created_by));
+        sql.arg(table.workspace.0);
+        sql.arg(table.id);
+        sql.arg(first.map(|f| f.0));
+        sql.arg(first.and_then(|f| f.1));
+        sql.arg(Arg::Uuids(rows.iter().map(|r| r.head.id).collect()));
+        sql.arg(Arg::OptTexts(rows.iter().map(|r| r.head.code.clone()).collect()));
+        sql.arg(Arg::OptTexts(rows.iter().map(|r| r.head.display_value.clone()).collect()));
+        sql.arg(Arg::OptInt4s(rows.iter().map(|r| Some(r.head.sort_order)).collect()));
+        sql.arg(Arg::OptBools(rows.iter().map(|r| Some(r.head.is_active)).collect()));
+        sql.arg(Arg::OptUuids(rows.iter().map(|r| r.head.parent_row_id).collect()));
+        sql.arg(Arg::OptTexts(rows.iter().map(|r| Some(r.head.extended_properties.to_string())).collect()));
+        let inserted = tx.execute(&sql).await?;
+        return refuse_taken_ids(tx, rows, inserted).await;
+    }
     for chunk in rows.chunks(MAX_PARAMS / 12) {
         let mut sql = tx.sql(
             "INSERT INTO table_rows (id, workspace_id, logical_table_id, code, display_value, sort_order, is_active, \
@@ -514,30 +581,42 @@ async fn insert_heads(tx: &mut Tx, table: &Table, rows: &[NewRow<'_>]) -> Result
             sql.bind(Arg::Json(Some(h.extended_properties.clone()))).push(", ").bind(1i32).push(", ");
             sql.bind(h.created_at).push(", ").bind(h.created_by).push(")");
         }
-        // Client-chosen ids that exist already are refused (race-free: the primary key decides).
         sql.push(" ON CONFLICT (id) DO NOTHING");
         let inserted = tx.execute(&sql).await?;
-        if inserted != chunk.len() as u64 {
-            let mut existing = tx.sql("SELECT id FROM table_rows WHERE ");
-            existing.push_in_uuids("id", chunk.iter().map(|r| r.head.id).collect());
-            existing.push(" AND created_at <> ").bind(chunk.first().map(|r| r.head.created_at));
-            let taken: Vec<Uuid> =
-                tx.fetch_all(&existing).await?.iter().map(|r| r.uuid("id")).collect::<Result<_, _>>()?;
-            let culprit = chunk.iter().find(|r| taken.contains(&r.head.id)).or(chunk.first());
-            let (prefix, id) = culprit.map_or(("", Uuid::nil()), |r| (r.prefix, r.head.id));
-            let field = if prefix.is_empty() { "id".to_owned() } else { format!("{prefix}.id") };
-            return Err(Error::invalid(
-                field,
-                ErrorCode::Unique,
-                format!("a row with id {id} already exists"),
-            ));
-        }
+        refuse_taken_ids(tx, chunk, inserted).await?;
     }
     Ok(())
 }
 
+/// Client-chosen ids that exist already are refused (race-free: the primary key decided, `ON CONFLICT DO
+/// NOTHING` skipped them): a 422 naming the first such input when fewer than all `rows` were inserted.
+async fn refuse_taken_ids(tx: &mut Tx, rows: &[NewRow<'_>], inserted: u64) -> Result<()> {
+    if inserted == rows.len() as u64 {
+        return Ok(());
+    }
+    let mut existing = tx.sql("SELECT id FROM table_rows WHERE ");
+    existing.push_in_uuids("id", rows.iter().map(|r| r.head.id).collect());
+    existing.push(" AND created_at <> ").bind(rows.first().map(|r| r.head.created_at));
+    let taken: Vec<Uuid> = tx.fetch_all(&existing).await?.iter().map(|r| r.uuid("id")).collect::<Result<_, _>>()?;
+    let culprit = rows.iter().find(|r| taken.contains(&r.head.id)).or(rows.first());
+    let (prefix, id) = culprit.map_or(("", Uuid::nil()), |r| (r.prefix, r.head.id));
+    let field = if prefix.is_empty() { "id".to_owned() } else { format!("{prefix}.id") };
+    Err(Error::invalid(field, ErrorCode::Unique, format!("a row with id {id} already exists")))
+}
+
 async fn insert_values(tx: &mut Tx, table: &Table, rows: &[NewRow<'_>], actor: &Actor) -> Result<()> {
-    let sqlite = tx.backend() == crate::store::Backend::Sqlite;
+    if tx.backend() == crate::store::Backend::Postgres {
+        let mut arrays = super::values::ValueArrays::default();
+        for row in rows {
+            for (column, value) in table.columns.iter().zip(&row.values) {
+                if let Some(value) = value {
+                    arrays.push(row.head.id, column.definition_id, value);
+                }
+            }
+        }
+        let created_at = rows.first().map(|r| r.head.created_at);
+        return arrays.insert(tx, table.id, created_at, actor).await;
+    }
     // (row, column, value) triples, grouped by storage column so each statement names one typed column.
     for column in &table.columns {
         let target = super::values::storage_column(column.data_type);
@@ -549,11 +628,7 @@ async fn insert_values(tx: &mut Tx, table: &Table, rows: &[NewRow<'_>], actor: &
         for chunk in present.chunks(MAX_PARAMS / 9) {
             let mut sql =
                 tx.sql("INSERT INTO column_values (id, row_id, column_definition_id, logical_table_id, ");
-            sql.push(target);
-            if sqlite {
-                sql.push(", decimal_sort");
-            }
-            sql.push(", version, created_at, created_by) VALUES ");
+            sql.push(target).push(", decimal_sort, version, created_at, created_by) VALUES ");
             for (i, (row, value)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(new_id())
@@ -563,9 +638,7 @@ async fn insert_values(tx: &mut Tx, table: &Table, rows: &[NewRow<'_>], actor: &
                     .bind(column.definition_id)
                     .push(", ");
                 sql.bind(table.id).push(", ").bind(super::values::value_arg(value));
-                if sqlite {
-                    sql.push(", ").bind(Arg::Text(super::values::decimal_sort(value)));
-                }
+                sql.push(", ").bind(Arg::Text(super::values::decimal_sort(value)));
                 sql.push(", 1, ").bind(row.head.created_at).push(", ").bind(actor.user_id).push(")");
             }
             tx.execute(&sql).await?;

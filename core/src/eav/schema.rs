@@ -127,6 +127,38 @@ impl Table {
     }
 }
 
+/// Tables as last loaded by name, per process, for the read paths (point reads and queries). An entry is
+/// only used after checking it against the stored schema `version` in the same round trip as the read, so
+/// every instance sees schema changes made by any other at once; writes always load the table afresh.
+#[derive(Debug, Default)]
+pub struct TableCache {
+    tables: std::sync::RwLock<std::collections::HashMap<(Uuid, String), std::sync::Arc<Table>>>,
+}
+
+impl TableCache {
+    pub fn get(&self, ws: WorkspaceId, name: &str) -> Option<std::sync::Arc<Table>> {
+        let tables = self.tables.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tables.get(&(ws.0, name.to_owned())).cloned()
+    }
+
+    pub fn put(&self, table: &Table) {
+        let mut tables = self.tables.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tables.insert((table.workspace.0, table.name.as_str().to_owned()), std::sync::Arc::new(table.clone()));
+    }
+
+    pub fn forget(&self, ws: WorkspaceId, name: &str) {
+        let mut tables = self.tables.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tables.remove(&(ws.0, name.to_owned()));
+    }
+}
+
+/// The stored schema version of a table (`None` when it no longer exists).
+pub async fn stored_version(tx: &mut Tx, table: Uuid) -> Result<Option<i32>> {
+    let mut sql = tx.sql("SELECT version FROM logical_tables WHERE id = ");
+    sql.bind(table);
+    Ok(tx.fetch_optional(&sql).await?.map(|row| row.i32("version")).transpose()?)
+}
+
 fn not_found(name: &str) -> Error {
     Error::NotFound(format!("table '{name}' not found"))
 }

@@ -35,6 +35,7 @@ pub struct Eav {
     db: Database,
     cache: Cache,
     cursors: Arc<CursorCodec>,
+    tables: Arc<schema::TableCache>,
     workspace: WorkspaceId,
     limits: QueryLimits,
     max_batch_operations: usize,
@@ -52,11 +53,26 @@ impl Eav {
         db: Database,
         cache: Cache,
         cursors: Arc<CursorCodec>,
+        tables: Arc<schema::TableCache>,
         workspace: WorkspaceId,
         limits: QueryLimits,
         max_batch_operations: usize,
     ) -> Self {
-        Self { db, cache, cursors, workspace, limits, max_batch_operations }
+        Self { db, cache, cursors, tables, workspace, limits, max_batch_operations }
+    }
+
+    /// The table for a read inside `tx`: the cached one when its stored version still matches (one small
+    /// statement), otherwise loaded and cached.
+    async fn table_for_read(&self, tx: &mut crate::store::Tx, name: &str) -> Result<Arc<Table>> {
+        if let Some(table) = self.tables.get(self.workspace, name) {
+            if schema::stored_version(tx, table.id).await? == Some(table.version) {
+                return Ok(table);
+            }
+            self.tables.forget(self.workspace, name);
+        }
+        let table = schema::load_table(tx, self.workspace, name).await?;
+        self.tables.put(&table);
+        Ok(Arc::new(table))
     }
 
     pub fn limits(&self) -> QueryLimits {
@@ -277,8 +293,22 @@ impl Eav {
     }
 
     pub async fn get_row(&self, actor: &Actor, table: &str, id: Uuid) -> Result<Value> {
+        // Fast path: a cached table without a cache policy is checked and read in one statement.
+        if let Some(cached) = self.tables.get(self.workspace, table) {
+            if cached.cache_policy == CachePolicy::None {
+                match rows::read_one(&self.db, &cached, id, actor).await? {
+                    Some((version, row)) if version == cached.version => {
+                        return row.ok_or_else(|| {
+                            Error::NotFound(format!("row {id} not found in table '{}'", cached.name))
+                        });
+                    }
+                    _ => self.tables.forget(self.workspace, table),
+                }
+            }
+        }
         let mut tx = self.db.begin_read().await?;
         let table = schema::load_table(&mut tx, self.workspace, table).await?;
+        self.tables.put(&table);
         if table.cache_policy == CachePolicy::None {
             let row = rows::get(&mut tx, &table, id, actor).await?;
             tx.commit().await?;
@@ -340,7 +370,7 @@ impl Eav {
     /// Runs a query; `FullTable` tables answer repeated queries from the cache until the next write.
     pub async fn query(&self, actor: &Actor, table: &str, query: &Query) -> Result<Value> {
         let mut tx = self.db.begin_read().await?;
-        let table = schema::load_table(&mut tx, self.workspace, table).await?;
+        let table = self.table_for_read(&mut tx, table).await?;
         let key = match table.cache_policy {
             CachePolicy::FullTable => Some(self.page_key(&table, query, actor).await),
             _ => None,
@@ -394,7 +424,7 @@ impl Eav {
         query.offset = None;
         query.total = query::Total::None;
         let mut tx = self.db.begin_read().await?;
-        let loaded = schema::load_table(&mut tx, self.workspace, table).await?;
+        let loaded = self.table_for_read(&mut tx, table).await?;
         let page = query::run(&mut tx, &loaded, query, &self.cursors, actor).await?;
         tx.commit().await?;
         query.cursor = page.next_cursor.clone();
@@ -429,7 +459,9 @@ impl Eav {
         tokio::spawn(async move {
             let result = match &db {
                 Database::Postgres(pool) => {
-                    sqlx::query("ANALYZE table_rows, column_values").execute(pool).await.map(drop)
+                    // VACUUM also marks the new pages all-visible, so page queries read the value indexes
+                    // without visiting the table (index-only scans) right after an import.
+                    sqlx::query("VACUUM (ANALYZE) table_rows, column_values").execute(pool).await.map(drop)
                 }
                 Database::Sqlite(pool) => sqlx::query("PRAGMA optimize").execute(pool).await.map(drop),
             };

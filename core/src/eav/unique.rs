@@ -77,10 +77,8 @@ pub async fn rebuild_column_keys(tx: &mut Tx, table: &Table, column_name: &str) 
     let mut sql = tx.sql("DELETE FROM constraint_keys WHERE constraint_id = ");
     sql.bind(id);
     tx.execute(&sql).await?;
-    let mut sql = tx.sql(
-        "SELECT row_id, string_value, int_value, decimal_value, boolean_value, date_value FROM column_values \
-         WHERE logical_table_id = ",
-    );
+    let mut sql = tx.sql("SELECT row_id, ");
+    sql.push(super::values::STORED_COLUMNS).push(" FROM column_values WHERE logical_table_id = ");
     sql.bind(table.id)
         .push(" AND column_definition_id = ")
         .bind(column.definition_id)

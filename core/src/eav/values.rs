@@ -17,13 +17,18 @@ use crate::store::{Arg, Backend, DbRow, Sql, Tx};
 /// The storage column a data type lives in.
 pub fn storage_column(data_type: DataType) -> &'static str {
     match data_type {
-        DataType::String | DataType::Text => "string_value",
+        DataType::String => "string_value",
+        DataType::Text => "text_value",
         DataType::Int => "int_value",
         DataType::Decimal => "decimal_value",
         DataType::Boolean => "boolean_value",
         DataType::Date | DataType::DateTime => "date_value",
     }
 }
+
+/// The typed storage columns, as selected by every reader of values (`read_value` reads them back).
+pub(crate) const STORED_COLUMNS: &str =
+    "string_value, text_value, int_value, decimal_value, boolean_value, date_value";
 
 /// The argument a typed value is bound as (for its storage column).
 pub fn value_arg(value: &Typed) -> Arg {
@@ -34,6 +39,87 @@ pub fn value_arg(value: &Typed) -> Arg {
         Typed::Boolean(b) => Arg::Bool(Some(*b)),
         Typed::Date(d) => Arg::Timestamp(Some(d.and_time(NaiveTime::MIN).and_utc())),
         Typed::DateTime(t) => Arg::Timestamp(Some(*t)),
+    }
+}
+
+/// New values as typed arrays, one entry per value: what PostgreSQL inserts in one `unnest` statement.
+#[derive(Debug, Default)]
+pub(crate) struct ValueArrays {
+    ids: Vec<Uuid>,
+    rows: Vec<Uuid>,
+    definitions: Vec<Uuid>,
+    strings: Vec<Option<String>>,
+    texts: Vec<Option<String>>,
+    ints: Vec<Option<i64>>,
+    decimals: Vec<Option<rust_decimal::Decimal>>,
+    booleans: Vec<Option<bool>>,
+    dates: Vec<Option<chrono::DateTime<Utc>>>,
+}
+
+impl ValueArrays {
+    pub(crate) fn push(&mut self, row: Uuid, definition: Uuid, value: &Typed) {
+        self.ids.push(new_id());
+        self.rows.push(row);
+        self.definitions.push(definition);
+        self.strings.push(match value {
+            Typed::String(s) => Some(s.clone()),
+            _ => None,
+        });
+        self.texts.push(match value {
+            Typed::Text(s) => Some(s.clone()),
+            _ => None,
+        });
+        self.ints.push(match value {
+            Typed::Int(i) => Some(*i),
+            _ => None,
+        });
+        self.decimals.push(match value {
+            Typed::Decimal(d) => Some(*d),
+            _ => None,
+        });
+        self.booleans.push(match value {
+            Typed::Boolean(b) => Some(*b),
+            _ => None,
+        });
+        self.dates.push(match value {
+            Typed::Date(d) => Some(d.and_time(NaiveTime::MIN).and_utc()),
+            Typed::DateTime(t) => Some(*t),
+            _ => None,
+        });
+    }
+
+    /// Inserts every value into `table` (PostgreSQL): one statement text whatever the number of values.
+    pub(crate) async fn insert(
+        self,
+        tx: &mut Tx,
+        table: Uuid,
+        created_at: Option<chrono::DateTime<Utc>>,
+        actor: &Actor,
+    ) -> Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let mut sql = tx.sql(
+            "INSERT INTO column_values (id, row_id, column_definition_id, logical_table_id, string_value, \
+             text_value, int_value, decimal_value, boolean_value, date_value, version, created_at, created_by) \
+             SELECT u.id, u.row_id, u.definition_id, $1, u.s, u.x, u.i, u.d, u.b, u.t, 1, $2, $3 \
+             FROM unnest($4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::int8[], $10::numeric[], \
+             $11::bool[], $12::timestamptz[]) AS u(id, row_id, definition_id, s, x, i, d, b, t)",
+        );
+        sql.arg(table);
+        sql.arg(created_at);
+        sql.arg(actor.user_id);
+        sql.arg(Arg::Uuids(self.ids));
+        sql.arg(Arg::Uuids(self.rows));
+        sql.arg(Arg::Uuids(self.definitions));
+        sql.arg(Arg::OptTexts(self.strings));
+        sql.arg(Arg::OptTexts(self.texts));
+        sql.arg(Arg::OptInts(self.ints));
+        sql.arg(Arg::OptDecimals(self.decimals));
+        sql.arg(Arg::OptBools(self.booleans));
+        sql.arg(Arg::OptTimestamps(self.dates));
+        tx.execute(&sql).await?;
+        Ok(())
     }
 }
 
@@ -69,7 +155,7 @@ pub fn decimal_key(d: &rust_decimal::Decimal) -> String {
 pub fn read_value(row: &DbRow, data_type: DataType) -> Result<Option<Typed>> {
     Ok(match data_type {
         DataType::String => row.opt_text("string_value")?.map(Typed::String),
-        DataType::Text => row.opt_text("string_value")?.map(Typed::Text),
+        DataType::Text => row.opt_text("text_value")?.map(Typed::Text),
         DataType::Int => row.opt_i64("int_value")?.map(Typed::Int),
         DataType::Decimal => row.opt_decimal("decimal_value")?.map(Typed::Decimal),
         DataType::Boolean => row.opt_bool("boolean_value")?.map(Typed::Boolean),
@@ -120,7 +206,7 @@ pub async fn write(
     }
     sql.push(", 1, ").bind(now).push(", ").bind(actor.user_id).push(
         ") ON CONFLICT (logical_table_id, row_id, column_definition_id) DO UPDATE SET \
-         string_value = excluded.string_value, int_value = excluded.int_value, \
+         string_value = excluded.string_value, text_value = excluded.text_value, int_value = excluded.int_value, \
          decimal_value = excluded.decimal_value, boolean_value = excluded.boolean_value, \
          date_value = excluded.date_value, version = column_values.version + 1, \
          updated_at = excluded.created_at, updated_by = excluded.created_by",
@@ -143,10 +229,8 @@ pub async fn load(
     if rows.is_empty() || columns.is_empty() {
         return Ok(out);
     }
-    let mut sql = tx.sql(
-        "SELECT row_id, column_definition_id, string_value, int_value, decimal_value, boolean_value, date_value \
-         FROM column_values WHERE logical_table_id = ",
-    );
+    let mut sql = tx.sql("SELECT row_id, column_definition_id, ");
+    sql.push(STORED_COLUMNS).push(" FROM column_values WHERE logical_table_id = ");
     sql.bind(table.id).push(" AND ");
     sql.push_in_uuids("row_id", rows.to_vec());
     if columns.len() < table.columns.len() {
@@ -223,10 +307,8 @@ pub async fn check_existing(tx: &mut Tx, table: &Table, column_name: &str) -> Re
         }
     }
     if let Some(rule) = &column.rule {
-        let mut sql = tx.sql(
-            "SELECT row_id, string_value, int_value, decimal_value, boolean_value, date_value FROM column_values \
-             WHERE logical_table_id = ",
-        );
+        let mut sql = tx.sql("SELECT row_id, ");
+        sql.push(STORED_COLUMNS).push(" FROM column_values WHERE logical_table_id = ");
         sql.bind(table.id)
             .push(" AND column_definition_id = ")
             .bind(column.definition_id)

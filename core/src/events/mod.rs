@@ -110,6 +110,9 @@ pub async fn record(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Result<()
 /// Inserts the outbox events and audit entries of many changes with two statements per chunk.
 pub async fn record_many(tx: &mut Tx, actor: &Actor, changes: &[Change<'_>]) -> Result<(), StoreError> {
     let now = Utc::now();
+    if tx.backend() == crate::store::Backend::Postgres {
+        return record_many_unnest(tx, actor, changes, now).await;
+    }
     // 11 parameters per audit entry; stay far below both backends' parameter limits.
     for chunk in changes.chunks(2_000) {
         let mut events = tx.sql(
@@ -153,5 +156,55 @@ pub async fn record_many(tx: &mut Tx, actor: &Actor, changes: &[Change<'_>]) -> 
             tx.execute(&audit).await?;
         }
     }
+    Ok(())
+}
+
+/// PostgreSQL: the events and audit entries of all `changes` as arrays, two statements whatever their number.
+async fn record_many_unnest(
+    tx: &mut Tx,
+    actor: &Actor,
+    changes: &[Change<'_>],
+    now: chrono::DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use crate::store::Arg;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let texts = |f: &dyn Fn(&Change<'_>) -> Option<String>| Arg::OptTexts(changes.iter().map(f).collect());
+    let aggregates = Arg::Uuids(changes.iter().map(|c| c.aggregate_id).collect());
+    let workspaces = Arg::Uuids(changes.iter().map(|c| c.workspace.0).collect());
+    let mut events = tx.sql(
+        "INSERT INTO domain_events (id, workspace_id, event_type, aggregate_id, aggregate_type, event_data, \
+         created_at, status) SELECT u.id, u.workspace_id, u.event_type, u.aggregate_id, u.aggregate_type, \
+         u.event_data::jsonb, $1, 'pending' FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[], \
+         $6::text[], $7::text[]) AS u(id, workspace_id, event_type, aggregate_id, aggregate_type, event_data)",
+    );
+    events.arg(now);
+    events.arg(Arg::Uuids(changes.iter().map(|_| new_id()).collect()));
+    events.arg(workspaces.clone());
+    events.arg(texts(&|c| Some(c.event_type.to_owned())));
+    events.arg(aggregates.clone());
+    events.arg(texts(&|c| Some(c.aggregate_type.to_owned())));
+    events.arg(texts(&|c| Some(c.data.to_string())));
+    tx.execute(&events).await?;
+    let mut audit = tx.sql(
+        "INSERT INTO audit_log (id, workspace_id, actor_user_id, ip, user_agent, action, entity_type, entity_id, \
+         before, after, created_at) SELECT u.id, u.workspace_id, $1, $2, $3, u.action, u.entity_type, \
+         u.entity_id, u.before::jsonb, u.after::jsonb, $4 FROM unnest($5::uuid[], $6::uuid[], $7::text[], \
+         $8::text[], $9::uuid[], $10::text[], $11::text[]) \
+         AS u(id, workspace_id, action, entity_type, entity_id, before, after)",
+    );
+    audit.arg(actor.user_id);
+    audit.arg(actor.ip.clone());
+    audit.arg(actor.user_agent.clone());
+    audit.arg(now);
+    audit.arg(Arg::Uuids(changes.iter().map(|_| new_id()).collect()));
+    audit.arg(workspaces);
+    audit.arg(texts(&|c| Some(c.event_type.to_owned())));
+    audit.arg(texts(&|c| Some(c.aggregate_type.to_owned())));
+    audit.arg(aggregates);
+    audit.arg(texts(&|c| c.before.as_ref().map(Value::to_string)));
+    audit.arg(texts(&|c| c.after.as_ref().map(Value::to_string)));
+    tx.execute(&audit).await?;
     Ok(())
 }

@@ -31,6 +31,15 @@ pub enum Arg {
     Uuids(Vec<Uuid>),
     /// A list of strings; use with [`Sql::push_in_texts`].
     Texts(Vec<String>),
+    /// Nullable typed arrays: the columns of a PostgreSQL `unnest(…)` bulk insert (on SQLite they bind as a
+    /// JSON array, for `json_each`).
+    OptUuids(Vec<Option<Uuid>>),
+    OptTexts(Vec<Option<String>>),
+    OptInts(Vec<Option<i64>>),
+    OptInt4s(Vec<Option<i32>>),
+    OptBools(Vec<Option<bool>>),
+    OptDecimals(Vec<Option<Decimal>>),
+    OptTimestamps(Vec<Option<DateTime<Utc>>>),
 }
 
 impl From<Uuid> for Arg {
@@ -104,11 +113,20 @@ pub struct Sql {
     backend: Backend,
     text: String,
     args: Vec<Arg>,
+    persistent: bool,
 }
 
 impl Sql {
     pub fn new(backend: Backend, text: &str) -> Self {
-        Self { backend, text: text.to_owned(), args: Vec::new() }
+        Self { backend, text: text.to_owned(), args: Vec::new(), persistent: true }
+    }
+
+    /// Whether the statement is prepared once per connection and kept (the default). PostgreSQL switches a
+    /// kept statement to a generic plan after five runs; a statement whose best plan depends on its
+    /// arguments is sent unnamed instead, and planned for its arguments every time.
+    pub fn set_persistent(&mut self, persistent: bool) -> &mut Self {
+        self.persistent = persistent;
+        self
     }
 
     pub fn backend(&self) -> Backend {
@@ -162,7 +180,7 @@ impl Sql {
     }
 
     fn pg_query(&self) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
-        let mut q = sqlx::query(&self.text);
+        let mut q = sqlx::query(&self.text).persistent(self.persistent);
         for arg in &self.args {
             q = match arg {
                 Arg::Uuid(v) => q.bind(*v),
@@ -176,6 +194,13 @@ impl Sql {
                 Arg::Json(v) => q.bind(v.clone().map(sqlx::types::Json)),
                 Arg::Uuids(v) => q.bind(v.clone()),
                 Arg::Texts(v) => q.bind(v.clone()),
+                Arg::OptUuids(v) => q.bind(v.clone()),
+                Arg::OptTexts(v) => q.bind(v.clone()),
+                Arg::OptInts(v) => q.bind(v.clone()),
+                Arg::OptInt4s(v) => q.bind(v.clone()),
+                Arg::OptBools(v) => q.bind(v.clone()),
+                Arg::OptDecimals(v) => q.bind(v.clone()),
+                Arg::OptTimestamps(v) => q.bind(v.clone()),
             };
         }
         q
@@ -199,6 +224,22 @@ impl Sql {
                     q.bind(serde_json::Value::from(list).to_string())
                 }
                 Arg::Texts(v) => q.bind(serde_json::Value::from(v.clone()).to_string()),
+                Arg::OptUuids(v) => {
+                    let list: Vec<Option<String>> = v.iter().map(|u| u.map(|u| u.hyphenated().to_string())).collect();
+                    q.bind(serde_json::Value::from(list).to_string())
+                }
+                Arg::OptTexts(v) => q.bind(serde_json::Value::from(v.clone()).to_string()),
+                Arg::OptInts(v) => q.bind(serde_json::Value::from(v.clone()).to_string()),
+                Arg::OptInt4s(v) => q.bind(serde_json::Value::from(v.clone()).to_string()),
+                Arg::OptBools(v) => q.bind(serde_json::Value::from(v.clone()).to_string()),
+                Arg::OptDecimals(v) => {
+                    let list: Vec<Option<String>> = v.iter().map(|d| d.map(|d| d.to_string())).collect();
+                    q.bind(serde_json::Value::from(list).to_string())
+                }
+                Arg::OptTimestamps(v) => {
+                    let list: Vec<Option<String>> = v.iter().map(|t| t.as_ref().map(sqlite_timestamp)).collect();
+                    q.bind(serde_json::Value::from(list).to_string())
+                }
             };
         }
         q
