@@ -126,6 +126,27 @@ impl Services {
         )
     }
 
+    /// Requires `table:<id>:<action>` on the named table and returns `actor` allowed to see masked values in
+    /// clear only with `table:<id>:unmask`. A missing table is checked against `table:*:<action>`, so only
+    /// callers who may act on every table learn it does not exist (404 later); the refusal names neither the
+    /// id nor whether the table exists. REST handlers and server functions both call this.
+    pub async fn table_actor(
+        &self,
+        principal: &crate::auth::Principal,
+        mut actor: crate::events::Actor,
+        table: &str,
+        action: &str,
+    ) -> Result<crate::events::Actor, crate::Error> {
+        let auth = self.auth();
+        let id = self.eav().table_id(table).await?;
+        let key = id.map_or_else(|| "*".to_owned(), |id| id.to_string());
+        if !auth.is_allowed(principal, &format!("table:{key}:{action}")).await? {
+            return Err(crate::Error::Forbidden(format!("missing permission to {action} the table '{table}'")));
+        }
+        actor.unmask = auth.is_allowed(principal, &format!("table:{key}:unmask")).await?;
+        Ok(actor)
+    }
+
     /// The server key (encrypts signing keys; later issues use it).
     pub fn secret_key(&self) -> &Secret {
         &self.secret_key

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod data;
 #[cfg(feature = "ssr")]
 pub mod request;
 pub mod system;

@@ -182,22 +182,10 @@ impl Caller {
         Ok(())
     }
 
-    /// Requires `table:<id>:<action>` on the named table and returns the actor to act with, allowed to see
-    /// masked values in clear only with `table:<id>:unmask`. A missing table is checked against
-    /// `table:*:<action>` so that only callers who may act on every table learn it does not exist (404);
-    /// the refusal names neither the id nor whether the table exists.
+    /// Requires `table:<id>:<action>` on the named table and returns the actor to act with
+    /// (`Services::table_actor`).
     pub async fn table(&self, table: &str, action: &str) -> Result<Actor, Problem> {
-        let auth = self.services.auth();
-        let id = self.services.eav().table_id(table).await?;
-        let key = id.map_or_else(|| "*".to_owned(), |id| id.to_string());
-        if !auth.is_allowed(&self.principal, &format!("table:{key}:{action}")).await? {
-            return Err(Problem::from(tessera_core::Error::Forbidden(format!(
-                "missing permission to {action} the table '{table}'"
-            ))));
-        }
-        let mut actor = self.actor.clone();
-        actor.unmask = auth.is_allowed(&self.principal, &format!("table:{key}:unmask")).await?;
-        Ok(actor)
+        Ok(self.services.table_actor(&self.principal, self.actor.clone(), table, action).await?)
     }
 }
 

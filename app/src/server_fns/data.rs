@@ -1,0 +1,187 @@
+//! The data grid: a table's columns, pages of its rows (keyset pages, or an `offset` to jump), and cell
+//! edits. Each function checks `table:<id>:<action>` through `Services::table_actor` (as the REST API does)
+//! and calls `tessera_core::eav::Eav`; masked columns come back masked unless the caller may unmask.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::errors::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridColumn {
+    pub name: String,
+    /// `String`, `Text`, `Int`, `Decimal`, `Boolean`, `Date`, `DateTime`.
+    pub data_type: String,
+    pub mandatory: bool,
+    /// The choices of an `enum` validation rule (empty otherwise).
+    pub options: Vec<String>,
+}
+
+/// What the grid needs before its first rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridMeta {
+    pub table: String,
+    pub columns: Vec<GridColumn>,
+    pub can_update: bool,
+    /// Rows in the table: estimated on PostgreSQL (`include_total: "estimate"`), exact on SQLite.
+    pub total: i64,
+}
+
+/// One row as the grid shows it: cell texts in column order (`None` = no value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridRow {
+    pub id: String,
+    pub version: i64,
+    pub cells: Vec<Option<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridPage {
+    pub rows: Vec<GridRow>,
+    pub next_cursor: Option<String>,
+}
+
+/// The answer to a cell edit: the row as saved, or — someone else changed it first — the row as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CellSaved {
+    Saved(GridRow),
+    Conflict(GridRow),
+}
+
+#[server(prefix = "/fn", endpoint = "data/meta")]
+pub async fn get_grid_meta(table: String) -> Result<GridMeta, AppError> {
+    let request = server::Request::capture()?;
+    let (principal, actor) = request.caller().await?;
+    let services = &request.services;
+    let actor = services.table_actor(&principal, actor, &table, "read").await?;
+    let can_update = services.table_actor(&principal, actor.clone(), &table, "update").await.is_ok();
+    let eav = services.eav();
+    let described = eav.get_table(&table).await?;
+    let columns = server::grid_columns(&described);
+    let count = serde_json::json!({ "limit": 1, "columns": [], "include_total": "estimate" });
+    let query = tessera_core::eav::query::Query::from_json(&count, eav.limits())?;
+    let page = eav.query(&actor, &table, &query).await?;
+    Ok(GridMeta { table, columns, can_update, total: page["total"].as_i64().unwrap_or(0) })
+}
+
+/// A page of rows. `sort` is `column:asc|desc` (empty: by id); `cursor` continues a previous page; `offset`
+/// jumps (the grid uses it when the user scrolls far from the rows it has).
+#[server(prefix = "/fn", endpoint = "data/rows")]
+pub async fn get_grid_rows(
+    table: String,
+    sort: String,
+    cursor: Option<String>,
+    offset: Option<i64>,
+    limit: i64,
+) -> Result<GridPage, AppError> {
+    let request = server::Request::capture()?;
+    let (principal, actor) = request.caller().await?;
+    let services = &request.services;
+    let actor = services.table_actor(&principal, actor, &table, "read").await?;
+    let eav = services.eav();
+    let mut body = serde_json::json!({ "limit": limit, "cursor": cursor, "offset": offset });
+    if let Some((field, direction)) = sort.split_once(':') {
+        body["sort"] = serde_json::json!([{ "field": field, "direction": direction }]);
+    }
+    let query = tessera_core::eav::query::Query::from_json(&body, eav.limits())?;
+    let columns: Vec<String> = eav.export_columns(&table, &query).await?;
+    let page = eav.query(&actor, &table, &query).await?;
+    Ok(GridPage {
+        rows: server::items(&page).iter().map(|row| server::grid_row(row, &columns)).collect(),
+        next_cursor: page["next_cursor"].as_str().map(str::to_owned),
+    })
+}
+
+/// Saves one cell (`value` as typed; empty = no value) if the row is still at `version`.
+#[server(prefix = "/fn", endpoint = "data/cell")]
+pub async fn save_cell(
+    table: String,
+    id: String,
+    version: i64,
+    column: String,
+    value: Option<String>,
+) -> Result<CellSaved, AppError> {
+    let request = server::Request::capture()?;
+    let (principal, actor) = request.caller().await?;
+    let services = &request.services;
+    let actor = services.table_actor(&principal, actor, &table, "update").await?;
+    let eav = services.eav();
+    let row_id = uuid::Uuid::parse_str(&id)
+        .map_err(|_| AppError::new(crate::errors::ErrorKind::Invalid, "not a row id"))?;
+    let described = eav.get_table(&table).await?;
+    let columns = server::grid_columns(&described);
+    let data_type = columns.iter().find(|c| c.name == column).map(|c| c.data_type.as_str()).unwrap_or_default();
+    let body = serde_json::json!({
+        "version": version,
+        "values": { column.as_str(): server::typed(data_type, value.as_deref()) },
+    });
+    let names: Vec<String> = columns.into_iter().map(|c| c.name).collect();
+    let mode = tessera_core::eav::rows::UpdateMode::Merge;
+    match eav.update_row(&actor, &table, row_id, &body, None, mode).await {
+        Ok(row) => Ok(CellSaved::Saved(server::grid_row(&row, &names))),
+        Err(tessera_core::Error::Conflict { current: Some(current), .. }) => {
+            Ok(CellSaved::Conflict(server::grid_row(&current, &names)))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod server {
+    pub use super::super::request::{items, text, Request};
+    use super::{GridColumn, GridRow};
+    use serde_json::Value;
+
+    /// The columns of a described table (`Eav::get_table`), in display order.
+    pub fn grid_columns(described: &Value) -> Vec<GridColumn> {
+        described["columns"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|c| GridColumn {
+                name: text(&c["column_name"]),
+                data_type: text(&c["data_type"]),
+                mandatory: c["is_mandatory"].as_bool().unwrap_or(false),
+                options: match c["validation_rule_type"].as_str() {
+                    Some("enum") => c["validation_parameters"]["options"]
+                        .as_array()
+                        .map(|o| o.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                },
+            })
+            .collect()
+    }
+
+    /// A row of a core answer as grid cells, in `columns` order.
+    pub fn grid_row(row: &Value, columns: &[String]) -> GridRow {
+        GridRow {
+            id: text(&row["id"]),
+            version: row["version"].as_i64().unwrap_or(0),
+            cells: columns
+                .iter()
+                .map(|c| match &row["values"][c.as_str()] {
+                    Value::Null => None,
+                    Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                })
+                .collect(),
+        }
+    }
+
+    /// The JSON of what was typed into a cell of `data_type`: numbers and booleans as JSON when they read as
+    /// such (otherwise the text, which core refuses with a field error), everything else as text.
+    pub fn typed(data_type: &str, value: Option<&str>) -> Value {
+        let Some(text) = value.map(str::trim).filter(|t| !t.is_empty()) else { return Value::Null };
+        match data_type {
+            "Int" => text.parse::<i64>().map_or_else(|_| Value::from(text), Value::from),
+            "Boolean" => match text {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                other => Value::from(other),
+            },
+            _ => Value::from(text),
+        }
+    }
+}
