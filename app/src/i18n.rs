@@ -117,6 +117,13 @@ strings! {
     nav_workspace: "Workspace", "Espacio de trabajo";
     nav_tables: "Tables", "Tablas";
     nav_no_tables: "No tables yet", "Aún no hay tablas";
+    grid_rows: "rows", "filas";
+    grid_row: "Row", "Fila";
+    grid_read_only: "Read only: you may not edit this table.", "Solo lectura: no puede editar esta tabla.";
+    grid_conflict: "Someone else changed this row first.", "Otra persona cambió esta fila antes.";
+    grid_conflict_version: "Its current version is", "Su versión actual es la";
+    grid_reload: "Reload the row", "Recargar la fila";
+    grid_overwrite: "Overwrite with my value", "Sobrescribir con mi valor";
     nav_admin: "Administration", "Administración";
     nav_users: "Users", "Usuarios";
     nav_roles: "Roles", "Roles";

@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/users") view=pages::admin::users::UsersPage ssr=SsrMode::Async />
                     <Route path=path!("admin/roles") view=pages::admin::roles::RolesPage ssr=SsrMode::Async />
                     <Route path=path!("admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("tables/:name") view=pages::data::grid::TablePage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

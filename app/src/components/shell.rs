@@ -71,7 +71,10 @@ fn Sidebar(me: Me) -> impl IntoView {
                 </ul>
                 <p class="nav-heading">{tr(|s| s.nav_tables)}</p>
                 <ul class="nav-list" data-testid="nav-tables">
-                    {tables.into_iter().map(|name| view! { <li class="nav-table">{name}</li> }).collect_view()}
+                    {tables.into_iter().map(|name| {
+                        let href = format!("/tables/{}", crate::components::feedback::percent_encode(&name, b""));
+                        view! { <li class="nav-table"><A href=href>{name}</A></li> }
+                    }).collect_view()}
                     {no_tables.then(|| view! { <li class="muted small">{tr(|s| s.nav_no_tables)}</li> })}
                 </ul>
                 {me.is_admin().then(|| view! {

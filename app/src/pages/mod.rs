@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod data;
 pub mod home;
 
 use leptos::prelude::*;

@@ -23,8 +23,9 @@ pub struct GridMeta {
     pub table: String,
     pub columns: Vec<GridColumn>,
     pub can_update: bool,
-    /// Rows in the table: estimated on PostgreSQL (`include_total: "estimate"`), exact on SQLite.
+    /// Rows in the table: exact, or the planner's estimate above 100,000 rows (PostgreSQL).
     pub total: i64,
+    pub total_is_estimate: bool,
 }
 
 /// One row as the grid shows it: cell texts in column order (`None` = no value).
@@ -58,10 +59,21 @@ pub async fn get_grid_meta(table: String) -> Result<GridMeta, AppError> {
     let eav = services.eav();
     let described = eav.get_table(&table).await?;
     let columns = server::grid_columns(&described);
-    let count = serde_json::json!({ "limit": 1, "columns": [], "include_total": "estimate" });
-    let query = tessera_core::eav::query::Query::from_json(&count, eav.limits())?;
-    let page = eav.query(&actor, &table, &query).await?;
-    Ok(GridMeta { table, columns, can_update, total: page["total"].as_i64().unwrap_or(0) })
+    // The planner's estimate is free at any size but rough for small or fresh tables: below 100,000 rows
+    // the exact count is cheap, so the grid shows that.
+    let mut total = 0;
+    let mut total_is_estimate = false;
+    for kind in ["estimate", "exact"] {
+        let count = serde_json::json!({ "limit": 1, "columns": [], "include_total": kind });
+        let query = tessera_core::eav::query::Query::from_json(&count, eav.limits())?;
+        let page = eav.query(&actor, &table, &query).await?;
+        total = page["total"].as_i64().unwrap_or(0);
+        total_is_estimate = page["total_is_estimate"].as_bool().unwrap_or(false);
+        if total >= 100_000 {
+            break;
+        }
+    }
+    Ok(GridMeta { table, columns, can_update, total, total_is_estimate })
 }
 
 /// A page of rows. `sort` is `column:asc|desc` (empty: by id); `cursor` continues a previous page; `offset`

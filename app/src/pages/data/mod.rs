@@ -1,0 +1,3 @@
+//! A table's rows: the data grid.
+
+pub mod grid;
