@@ -72,6 +72,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/roles") view=pages::admin::roles::RolesPage ssr=SsrMode::Async />
                     <Route path=path!("admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("tables/:name") view=pages::data::grid::TablePage ssr=SsrMode::Async />
+                    <Route path=path!("schema") view=pages::schema::SchemaPage ssr=SsrMode::Async />
+                    <Route path=path!("schema/:name") view=pages::schema::DesignPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

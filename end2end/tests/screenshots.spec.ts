@@ -1,6 +1,7 @@
 import { test } from '@playwright/test';
 import * as path from 'node:path';
-import { hydrated, signIn } from './helpers';
+import { expect } from '@playwright/test';
+import { hydrated, ownerApi, signIn } from './helpers';
 
 // Screenshots of each page for docs/screenshots/ — only when TESSERA_E2E_SCREENSHOTS names the folder
 // (scripts/screenshots.sh), in the hydrated project.
@@ -20,4 +21,38 @@ test('screenshots of the sign-in, account and administration pages', async ({ pa
     await page.waitForTimeout(300);
     await shot(name);
   }
+});
+
+test('screenshot of the data grid', async ({ page }, testInfo) => {
+  test.skip(!folder || testInfo.project.name !== 'hydrated', 'TESSERA_E2E_SCREENSHOTS is not set');
+  await page.setViewportSize({ width: 1400, height: 900 });
+  const api = await ownerApi();
+  await api.post('/api/v1/tables', { data: { table_name: 'products', description: 'What the shop sells' } });
+  for (const column of [
+    { column_name: 'product_name', data_type: 'String', is_mandatory: true },
+    { column_name: 'sku', data_type: 'String' },
+    { column_name: 'price', data_type: 'Decimal' },
+    { column_name: 'stock', data_type: 'Int' },
+    { column_name: 'released', data_type: 'Date' },
+    { column_name: 'in_catalogue', data_type: 'Boolean' },
+  ]) await api.post('/api/v1/tables/products/columns', { data: column });
+  const adjectives = ['Walnut', 'Linen', 'Copper', 'Oak', 'Wool', 'Ceramic', 'Steel', 'Cotton'];
+  const nouns = ['desk lamp', 'cushion', 'kettle', 'side table', 'throw', 'mug', 'shelf', 'apron', 'planter'];
+  const operations = Array.from({ length: 400 }, (_, i) => ({
+    op: 'create',
+    values: {
+      product_name: `${adjectives[i % adjectives.length]} ${nouns[(i * 7) % nouns.length]}`,
+      sku: `SKU-${String(10000 + i * 13)}`,
+      price: `${(9 + ((i * 7919) % 24000) / 100).toFixed(2)}`,
+      stock: (i * 37) % 180,
+      released: `202${i % 5}-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 27) + 1).padStart(2, '0')}`,
+      in_catalogue: i % 6 !== 0,
+    },
+  }));
+  expect((await api.post('/api/v1/data/products/batch', { data: { operations } })).status()).toBe(200);
+  await signIn(page, undefined, undefined, '/tables/products');
+  await hydrated(page, testInfo);
+  await page.locator('[data-testid="grid-row"][aria-rowindex="4"] [data-col="2"]').click();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(folder!, 'grid.png'), fullPage: false });
 });

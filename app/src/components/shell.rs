@@ -80,6 +80,7 @@ fn Sidebar(me: Me) -> impl IntoView {
                 {me.is_admin().then(|| view! {
                     <p class="nav-heading">{tr(|s| s.nav_admin)}</p>
                     <ul class="nav-list">
+                        {me.can_manage_schema.then(|| view! { <li><A href="/schema">{tr(|s| s.nav_schema)}</A></li> })}
                         {me.can_manage_users.then(|| view! { <li><A href="/admin/users">{tr(|s| s.nav_users)}</A></li> })}
                         {me.can_manage_roles.then(|| view! { <li><A href="/admin/roles">{tr(|s| s.nav_roles)}</A></li> })}
                         {me.can_read_audit.then(|| view! { <li><A href="/admin/audit">{tr(|s| s.nav_audit)}</A></li> })}
@@ -194,7 +195,8 @@ pub fn LanguageSwitch(signed_in: bool) -> impl IntoView {
 /// A page's heading with its breadcrumbs (the last crumb is the page itself).
 #[component]
 pub fn PageHeader(
-    title: Signal<&'static str>,
+    /// The page's title: a translated string (`Signal::derive(tr(…))`) or any text (`Signal<String>`).
+    #[prop(into)] title: Signal<String>,
     #[prop(optional)] lead: Option<Signal<&'static str>>,
     #[prop(optional)] parent: Option<(Signal<&'static str>, &'static str)>,
 ) -> impl IntoView {

@@ -18,7 +18,7 @@ pub fn HomePage() -> impl IntoView {
     let status = Resource::new(move || requested.get(), get_status);
     let name = me.name().to_owned();
     view! {
-        <PageHeader title=Signal::derive(tr(|s| s.nav_home)) lead=Signal::derive(tr(|s| s.app_tagline)) />
+        <PageHeader title={ let t = tr(|s| s.nav_home); Signal::derive(move || t().to_owned()) } lead=Signal::derive(tr(|s| s.app_tagline)) />
         <section class="panel">
             <p data-testid="welcome">{move || fill(i18n.t().home_signed_in_as, &[&name])}</p>
             <Suspense fallback=move || view! { <p class="muted" data-testid="db-status">{i18n.t().home_checking}</p> }>

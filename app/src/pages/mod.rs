@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod data;
 pub mod home;
+pub mod schema;
 
 use leptos::prelude::*;
 

@@ -18,6 +18,7 @@ pub struct Me {
     pub can_manage_users: bool,
     pub can_manage_roles: bool,
     pub can_read_audit: bool,
+    pub can_manage_schema: bool,
     /// The logical tables the user may read (sidebar), by name.
     pub tables: Vec<String>,
 }
@@ -28,7 +29,7 @@ impl Me {
     }
 
     pub fn is_admin(&self) -> bool {
-        self.can_manage_users || self.can_manage_roles || self.can_read_audit
+        self.can_manage_users || self.can_manage_roles || self.can_read_audit || self.can_manage_schema
     }
 }
 
@@ -71,6 +72,7 @@ pub async fn get_gate() -> Result<Gate, AppError> {
         can_manage_users: auth.is_allowed(&principal, "users:manage").await?,
         can_manage_roles: auth.is_allowed(&principal, "roles:manage").await?,
         can_read_audit: auth.is_allowed(&principal, "audit:read").await?,
+        can_manage_schema: auth.is_allowed(&principal, "schema:manage").await?,
         tables,
     }))
 }

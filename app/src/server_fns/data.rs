@@ -140,7 +140,7 @@ pub async fn save_cell(
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    pub use super::super::request::{items, text, Request};
+    pub use super::super::request::{items, scalar, text, Request};
     use super::{GridColumn, GridRow};
     use serde_json::Value;
 
@@ -171,14 +171,7 @@ pub(crate) mod server {
         GridRow {
             id: text(&row["id"]),
             version: row["version"].as_i64().unwrap_or(0),
-            cells: columns
-                .iter()
-                .map(|c| match &row["values"][c.as_str()] {
-                    Value::Null => None,
-                    Value::String(s) => Some(s.clone()),
-                    other => Some(other.to_string()),
-                })
-                .collect(),
+            cells: columns.iter().map(|c| scalar(&row["values"][c.as_str()])).collect(),
         }
     }
 

@@ -7,4 +7,5 @@ pub mod auth;
 pub mod data;
 #[cfg(feature = "ssr")]
 pub mod request;
+pub mod schema;
 pub mod system;

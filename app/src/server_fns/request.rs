@@ -168,6 +168,16 @@ pub fn text(v: &serde_json::Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
+/// A JSON scalar of a core answer as text (`None` for null): strings as they are, numbers and booleans as
+/// JSON writes them.
+pub fn scalar(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
 /// The `Set-Cookie` value that remembers a language for a year (not HttpOnly: the page reads it too).
 pub fn lang_cookie(services: &Services, code: &str) -> String {
     let secure = if services.config.public_url.starts_with("https://") { "; Secure" } else { "" };

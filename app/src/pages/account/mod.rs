@@ -60,7 +60,7 @@ pub fn AccountPage() -> impl IntoView {
     );
 
     view! {
-        <PageHeader title=Signal::derive(tr(|s| s.account_title)) lead=Signal::derive(tr(|s| s.account_lead)) />
+        <PageHeader title={ let t = tr(|s| s.account_title); Signal::derive(move || t().to_owned()) } lead=Signal::derive(tr(|s| s.account_lead)) />
         <Loaded resource=account view=move |a: Account| view! {
             <div class="stack">
                 <Preferences account=a.clone() action=preferences />

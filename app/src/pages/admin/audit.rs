@@ -26,7 +26,7 @@ pub fn AuditPage() -> impl IntoView {
     );
     let value = move |name: &'static str| move || param(name);
     view! {
-        <PageHeader title=Signal::derive(tr(|s| s.audit_title)) lead=Signal::derive(tr(|s| s.audit_lead))
+        <PageHeader title={ let t = tr(|s| s.audit_title); Signal::derive(move || t().to_owned()) } lead=Signal::derive(tr(|s| s.audit_lead))
             parent=(Signal::derive(tr(|s| s.nav_admin)), "/admin/users") />
         <section class="panel">
             <Form method="GET" action="" attr:class="filters" attr:data-testid="audit-filter">

@@ -40,7 +40,7 @@ pub fn RolesPage() -> impl IntoView {
     let grant_error = failure(grant.value());
 
     view! {
-        <PageHeader title=Signal::derive(tr(|s| s.roles_title)) lead=Signal::derive(tr(|s| s.roles_lead))
+        <PageHeader title={ let t = tr(|s| s.roles_title); Signal::derive(move || t().to_owned()) } lead=Signal::derive(tr(|s| s.roles_lead))
             parent=(Signal::derive(tr(|s| s.nav_admin)), "/admin/users") />
         <FormError error=grant_error />
         <Loaded resource=page view=move |p: RolesPage| {

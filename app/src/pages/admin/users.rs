@@ -48,7 +48,7 @@ pub fn UsersPage() -> impl IntoView {
     on_result(move || unassign.value().get(), move |()| feedback.success(i18n.t().role_unassigned));
 
     view! {
-        <PageHeader title=Signal::derive(tr(|s| s.users_title)) lead=Signal::derive(tr(|s| s.users_lead))
+        <PageHeader title={ let t = tr(|s| s.users_title); Signal::derive(move || t().to_owned()) } lead=Signal::derive(tr(|s| s.users_lead))
             parent=(Signal::derive(tr(|s| s.nav_admin)), "/admin/users") />
         {move || last_link.get().map(|l| view! {
             <div class="notice" role="status">

@@ -14,6 +14,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::feedback::use_feedback;
 use crate::components::loaded::Loaded;
+use crate::components::shell::PageHeader;
 use crate::i18n::tr;
 use crate::server_fns::data::{get_grid_meta, get_grid_rows, save_cell, CellSaved, GridMeta, GridRow};
 
@@ -30,14 +31,7 @@ pub fn TablePage() -> impl IntoView {
     let name = move || params.read().get("name").unwrap_or_default();
     let meta = Resource::new(name, get_grid_meta);
     view! {
-        <leptos_meta::Title text=name />
-        <nav class="breadcrumbs" aria-label=tr(|s| s.breadcrumbs)>
-            <ol>
-                <li><a href="/">"Tessera"</a></li>
-                <li>{tr(|s| s.nav_tables)}</li>
-                <li aria-current="page">{name}</li>
-            </ol>
-        </nav>
+        <PageHeader title=Signal::derive(name) />
         <Loaded resource=meta view=move |m: GridMeta| view! { <Grid meta=m /> }.into_any() />
     }
     .into_any()

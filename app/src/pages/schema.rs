@@ -1,0 +1,217 @@
+//! The schema designer: the workspace's tables (create, open, delete) and one table's columns (attach a new
+//! column or one from the attribute library with type, mandatory, unique, default, masking and description;
+//! detach). Forms post with and without JavaScript; the server's field errors are shown at their fields.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::feedback::{go_to, on_result, use_feedback};
+use crate::components::form::{failure, invalid, FieldError, FormError};
+use crate::components::loaded::Loaded;
+use crate::components::shell::PageHeader;
+use crate::errors::AppError;
+use crate::i18n::{tr, use_i18n};
+use crate::server_fns::schema::*;
+
+const TYPES: [&str; 7] = ["String", "Text", "Int", "Decimal", "Boolean", "Date", "DateTime"];
+const MASKS: [&str; 5] = ["", "full", "partial:4", "email", "hash"];
+
+#[component]
+pub fn SchemaPage() -> impl IntoView {
+    let feedback = use_feedback();
+    let create = ServerAction::<CreateTable>::new();
+    let tables = Resource::new(move || feedback.reload.get(), |_| get_schema_tables());
+    // A new table opens in the designer (a full load, so the sidebar lists it too).
+    on_result(move || create.value().get(), move |path: String| go_to(&path));
+    let error = failure(create.value());
+    view! {
+        <PageHeader title={ let t = tr(|s| s.schema_title); Signal::derive(move || t().to_owned()) }
+            lead=Signal::derive(tr(|s| s.schema_lead)) />
+        <Loaded resource=tables view={move |items: Vec<TableSummary>| {
+            let empty = items.is_empty();
+            view! {
+                <section class="panel">
+                    {empty.then(|| view! { <p class="muted">{tr(|s| s.nav_no_tables)}</p> })}
+                    <table class="table" data-testid="schema-tables">
+                        <thead><tr>
+                            <th scope="col">{tr(|s| s.name)}</th>
+                            <th scope="col">{tr(|s| s.description)}</th>
+                            <th scope="col">{tr(|s| s.schema_columns)}</th>
+                            <th scope="col">{tr(|s| s.actions)}</th>
+                        </tr></thead>
+                        <tbody>
+                            {items.into_iter().map(|t| view! {
+                                <tr data-testid="schema-table" data-table=t.name.clone()>
+                                    <td><a href=format!("/schema/{}", t.name)>{t.name.clone()}</a></td>
+                                    <td class="small">{t.description.clone().unwrap_or_default()}</td>
+                                    <td>{t.columns}</td>
+                                    <td><a class="button secondary small" href=format!("/tables/{}", t.name)>{tr(|s| s.schema_open_data)}</a></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </section>
+            }.into_any()
+        }} />
+        <section class="panel" aria-labelledby="create-table-title">
+            <h2 id="create-table-title">{tr(|s| s.schema_create_table)}</h2>
+            <FormError error />
+            <ActionForm action=create attr:class="form narrow-form" attr:data-testid="create-table-form">
+                <label for="table-name">{tr(|s| s.name)}</label>
+                <input id="table-name" name="table_name" required pattern="[a-z][a-z0-9_]{0,62}"
+                    aria-invalid=invalid(error, "table_name") aria-describedby="table_name-error table-name-hint" />
+                <p class="small muted" id="table-name-hint">{tr(|s| s.schema_name_hint)}</p>
+                <FieldError error field="table_name" />
+                <label for="table-description">{tr(|s| s.description)}</label>
+                <input id="table-description" name="description" />
+                <label class="check"><input type="checkbox" name="hierarchical" value="on" />{tr(|s| s.schema_hierarchical)}</label>
+                <button class="button" type="submit" data-testid="create-table">{tr(|s| s.schema_create_table)}</button>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn DesignPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let feedback = use_feedback();
+    let params = use_params_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let attach = ServerAction::<AttachColumn>::new();
+    let detach = ServerAction::<DetachColumn>::new();
+    let drop_table = ServerAction::<DeleteTable>::new();
+    let design = Resource::new(
+        move || (name(), attach.version().get() + detach.version().get() + feedback.reload.get() as usize),
+        |(table, _)| get_design(table),
+    );
+    on_result(move || attach.value().get(), move |()| feedback.success(i18n.t().schema_column_added));
+    on_result(move || detach.value().get(), move |()| feedback.success(i18n.t().schema_column_removed));
+    on_result(move || drop_table.value().get(), move |()| go_to("/schema"));
+    let attach_error = failure(attach.value());
+    let detach_error = failure(detach.value());
+    view! {
+        <PageHeader title=Signal::derive(name) parent=(Signal::derive(tr(|s| s.schema_title)), "/schema") />
+        <FormError error=detach_error />
+        <Loaded resource=design view=move |d: TableDesign| {
+            let table = d.name.clone();
+            let (for_detach, for_attach, for_drop) = (table.clone(), table.clone(), table.clone());
+            let library = d.library.clone();
+            view! {
+                <section class="panel">
+                    <div class="row">
+                        <p class="small muted">
+                            {d.description.clone().unwrap_or_default()} " · " {tr(|s| s.schema_version)} " " {d.version}
+                            {d.hierarchical.then(|| view! { " · " {tr(|s| s.schema_hierarchical)} })}
+                        </p>
+                        <a class="button secondary small" href=format!("/tables/{table}") data-testid="open-data">{tr(|s| s.schema_open_data)}</a>
+                    </div>
+                    <table class="table" data-testid="design-columns">
+                        <thead><tr>
+                            <th scope="col">{tr(|s| s.name)}</th>
+                            <th scope="col">{tr(|s| s.schema_type)}</th>
+                            <th scope="col">{tr(|s| s.schema_rules)}</th>
+                            <th scope="col">{tr(|s| s.schema_default)}</th>
+                            <th scope="col">{tr(|s| s.description)}</th>
+                            <th scope="col">{tr(|s| s.actions)}</th>
+                        </tr></thead>
+                        <tbody>
+                            {d.columns.into_iter().map(|c| {
+                                let table = for_detach.clone();
+                                let column = c.name.clone();
+                                let flags = [
+                                    c.mandatory.then(|| i18n.t().schema_mandatory.to_owned()),
+                                    c.unique.then(|| i18n.t().schema_unique.to_owned()),
+                                    c.rule.clone(),
+                                    c.masking.clone().map(|m| format!("{} {m}", i18n.t().schema_masking)),
+                                ].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+                                view! {
+                                    <tr data-testid="design-column" data-column=c.name.clone()>
+                                        <td><code>{c.name.clone()}</code></td>
+                                        <td>{c.data_type.clone()}</td>
+                                        <td class="small">{flags}</td>
+                                        <td class="small">{c.default_value.clone().unwrap_or_default()}</td>
+                                        <td class="small">{c.description.clone().unwrap_or_default()}</td>
+                                        <td>
+                                            <ActionForm action=detach>
+                                                <input type="hidden" name="table" value=table />
+                                                <input type="hidden" name="column" value=column />
+                                                <button class="button danger small" type="submit" data-testid="detach-column">{tr(|s| s.schema_remove_column)}</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </section>
+                <AttachForm action=attach error=attach_error table=for_attach library />
+                <section class="panel danger-zone">
+                    <h2>{tr(|s| s.schema_delete_table)}</h2>
+                    <p class="small muted">{tr(|s| s.schema_delete_table_lead)}</p>
+                    <ActionForm action=drop_table>
+                        <input type="hidden" name="table" value=for_drop />
+                        <button class="button danger" type="submit" data-testid="delete-table">{tr(|s| s.schema_delete_table)}</button>
+                    </ActionForm>
+                </section>
+            }.into_any()
+        } />
+    }
+    .into_any()
+}
+
+#[component]
+fn AttachForm(
+    action: ServerAction<AttachColumn>,
+    error: Signal<Option<AppError>>,
+    table: String,
+    library: Vec<String>,
+) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="attach-title">
+            <h2 id="attach-title">{tr(|s| s.schema_add_column)}</h2>
+            <FormError error />
+            <ActionForm action attr:class="form grid-form" attr:data-testid="attach-form">
+                <input type="hidden" name="table" value=table />
+                <div class="field">
+                    <label for="column-name">{tr(|s| s.name)}</label>
+                    <input id="column-name" name="column_name" required list="library"
+                        aria-invalid=invalid(error, "column_name") aria-describedby="column_name-error" />
+                    <datalist id="library">
+                        {library.into_iter().map(|n| view! { <option value=n></option> }).collect_view()}
+                    </datalist>
+                    <FieldError error field="column_name" />
+                </div>
+                <div class="field">
+                    <label for="column-type">{tr(|s| s.schema_type)}</label>
+                    <select id="column-type" name="data_type" aria-invalid=invalid(error, "data_type")>
+                        <option value="">{tr(|s| s.schema_from_library)}</option>
+                        {TYPES.iter().map(|t| view! { <option value=*t selected=*t == "String">{*t}</option> }).collect_view()}
+                    </select>
+                    <FieldError error field="data_type" />
+                </div>
+                <div class="field">
+                    <label for="column-default">{tr(|s| s.schema_default)}</label>
+                    <input id="column-default" name="default_value" aria-invalid=invalid(error, "default_value") />
+                    <FieldError error field="default_value" />
+                </div>
+                <div class="field">
+                    <label for="column-masking">{tr(|s| s.schema_masking)}</label>
+                    <select id="column-masking" name="masking_rule">
+                        {MASKS.iter().map(|m| view! { <option value=*m>{*m}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field wide">
+                    <label for="column-description">{tr(|s| s.description)}</label>
+                    <input id="column-description" name="description" />
+                </div>
+                <label class="check"><input type="checkbox" name="mandatory" value="on" />{tr(|s| s.schema_mandatory)}</label>
+                <label class="check"><input type="checkbox" name="unique" value="on" />{tr(|s| s.schema_unique)}</label>
+                <FieldError error field="is_mandatory" />
+                <button class="button" type="submit" data-testid="attach-column">{tr(|s| s.schema_add_column)}</button>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
