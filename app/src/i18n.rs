@@ -134,6 +134,7 @@ strings! {
     schema_mandatory: "mandatory", "obligatoria";
     schema_unique: "unique", "única";
     schema_masking: "masking", "enmascarado";
+    schema_masking_label: "Masking", "Enmascarado";
     schema_remove_column: "Remove", "Quitar";
     schema_delete_table: "Delete table", "Eliminar tabla";
     schema_delete_table_lead: "Deletes the table with all its rows. This cannot be undone.", "Elimina la tabla con todas sus filas. No se puede deshacer.";

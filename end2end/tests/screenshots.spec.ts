@@ -29,9 +29,9 @@ test('screenshot of the data grid', async ({ page }, testInfo) => {
   const api = await ownerApi();
   await api.post('/api/v1/tables', { data: { table_name: 'products', description: 'What the shop sells' } });
   for (const column of [
-    { column_name: 'product_name', data_type: 'String', is_mandatory: true },
-    { column_name: 'sku', data_type: 'String' },
-    { column_name: 'price', data_type: 'Decimal' },
+    { column_name: 'product_name', data_type: 'String', is_mandatory: true, description: 'Shown on the shop page' },
+    { column_name: 'sku', data_type: 'String', is_value_unique: true },
+    { column_name: 'price', data_type: 'Decimal', default_value: '0', validation_rule_type: 'range', validation_parameters: { min: 0 } },
     { column_name: 'stock', data_type: 'Int' },
     { column_name: 'released', data_type: 'Date' },
     { column_name: 'in_catalogue', data_type: 'Boolean' },
@@ -55,4 +55,8 @@ test('screenshot of the data grid', async ({ page }, testInfo) => {
   await page.locator('[data-testid="grid-row"][aria-rowindex="4"] [data-col="2"]').click();
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(folder!, 'grid.png'), fullPage: false });
+  await page.goto('/schema/products');
+  await hydrated(page, testInfo);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(folder!, 'designer.png'), fullPage: false });
 });

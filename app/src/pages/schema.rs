@@ -15,7 +15,7 @@ use crate::i18n::{tr, use_i18n};
 use crate::server_fns::schema::*;
 
 const TYPES: [&str; 7] = ["String", "Text", "Int", "Decimal", "Boolean", "Date", "DateTime"];
-const MASKS: [&str; 5] = ["", "full", "partial:4", "email", "hash"];
+const MASKS: [&str; 4] = ["full", "partial:4", "email", "hash"];
 
 #[component]
 pub fn SchemaPage() -> impl IntoView {
@@ -197,8 +197,9 @@ fn AttachForm(
                     <FieldError error field="default_value" />
                 </div>
                 <div class="field">
-                    <label for="column-masking">{tr(|s| s.schema_masking)}</label>
+                    <label for="column-masking">{tr(|s| s.schema_masking_label)}</label>
                     <select id="column-masking" name="masking_rule">
+                        <option value="">{tr(|s| s.none)}</option>
                         {MASKS.iter().map(|m| view! { <option value=*m>{*m}</option> }).collect_view()}
                     </select>
                 </div>
