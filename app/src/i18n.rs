@@ -85,6 +85,7 @@ strings! {
     loading: "Loading…", "Cargando…";
     save: "Save", "Guardar";
     close: "Close", "Cerrar";
+    cancel: "Cancel", "Cancelar";
     delete: "Delete", "Eliminar";
     rename: "Rename", "Renombrar";
     revoke: "Revoke", "Revocar";
@@ -141,6 +142,10 @@ strings! {
     schema_add_column: "Add column", "Añadir columna";
     schema_from_library: "(from the attribute library)", "(de la biblioteca de atributos)";
     grid_rows: "rows", "filas";
+    grid_add_row: "Add row", "Añadir fila";
+    grid_delete_rows: "Delete selected", "Eliminar seleccionadas";
+    grid_delete_confirm: "Delete for good", "Eliminar definitivamente";
+    grid_select_row: "Select row", "Seleccionar fila";
     grid_row: "Row", "Fila";
     grid_read_only: "Read only: you may not edit this table.", "Solo lectura: no puede editar esta tabla.";
     grid_conflict: "Someone else changed this row first.", "Otra persona cambió esta fila antes.";

@@ -23,6 +23,8 @@ pub struct GridMeta {
     pub table: String,
     pub columns: Vec<GridColumn>,
     pub can_update: bool,
+    pub can_create: bool,
+    pub can_delete: bool,
     /// Rows in the table: exact, or the planner's estimate above 100,000 rows (PostgreSQL).
     pub total: i64,
     pub total_is_estimate: bool,
@@ -55,7 +57,10 @@ pub async fn get_grid_meta(table: String) -> Result<GridMeta, AppError> {
     let (principal, actor) = request.caller().await?;
     let services = &request.services;
     let actor = services.table_actor(&principal, actor, &table, "read").await?;
-    let can_update = services.table_actor(&principal, actor.clone(), &table, "update").await.is_ok();
+    let may = |action: &'static str| services.table_actor(&principal, actor.clone(), &table, action);
+    let can_update = may("update").await.is_ok();
+    let can_create = may("create").await.is_ok();
+    let can_delete = may("delete").await.is_ok();
     let eav = services.eav();
     let described = eav.get_table(&table).await?;
     let columns = server::grid_columns(&described);
@@ -73,7 +78,7 @@ pub async fn get_grid_meta(table: String) -> Result<GridMeta, AppError> {
             break;
         }
     }
-    Ok(GridMeta { table, columns, can_update, total, total_is_estimate })
+    Ok(GridMeta { table, columns, can_update, can_create, can_delete, total, total_is_estimate })
 }
 
 /// A page of rows. `sort` is `column:asc|desc` (empty: by id); `cursor` continues a previous page; `offset`
@@ -136,6 +141,47 @@ pub async fn save_cell(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Creates a row from the grid's new-row form: `values` is a JSON object of column name → text as typed
+/// (empty = no value); core applies defaults, mandatory columns and rules.
+#[server(prefix = "/fn", endpoint = "data/create")]
+pub async fn create_grid_row(table: String, values: String) -> Result<(), AppError> {
+    let request = server::Request::capture()?;
+    let (principal, actor) = request.caller().await?;
+    let services = &request.services;
+    let actor = services.table_actor(&principal, actor, &table, "create").await?;
+    let eav = services.eav();
+    let typed: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&values)
+        .map_err(|_| AppError::new(crate::errors::ErrorKind::Invalid, "values must be a JSON object"))?;
+    let columns = server::grid_columns(&eav.get_table(&table).await?);
+    let mut body = serde_json::Map::new();
+    for (name, text) in typed {
+        let data_type = columns.iter().find(|c| c.name == name).map(|c| c.data_type.as_str()).unwrap_or_default();
+        let value = server::typed(data_type, text.as_str());
+        if !value.is_null() {
+            body.insert(name, value);
+        }
+    }
+    eav.create_row(&actor, &table, &serde_json::json!({ "values": body })).await?;
+    Ok(())
+}
+
+/// Deletes rows (all or none); `ids` is a comma-separated list.
+#[server(prefix = "/fn", endpoint = "data/delete")]
+pub async fn delete_grid_rows(table: String, ids: String) -> Result<usize, AppError> {
+    let request = server::Request::capture()?;
+    let (principal, actor) = request.caller().await?;
+    let services = &request.services;
+    let actor = services.table_actor(&principal, actor, &table, "delete").await?;
+    let operations: Vec<serde_json::Value> = ids
+        .split(',')
+        .filter(|id| !id.trim().is_empty())
+        .map(|id| serde_json::json!({ "op": "delete", "id": id.trim() }))
+        .collect();
+    let count = operations.len();
+    services.eav().batch(&actor, &table, &serde_json::json!({ "operations": operations })).await?;
+    Ok(count)
 }
 
 #[cfg(feature = "ssr")]

@@ -16,7 +16,11 @@ use crate::components::feedback::use_feedback;
 use crate::components::loaded::Loaded;
 use crate::components::shell::PageHeader;
 use crate::i18n::tr;
-use crate::server_fns::data::{get_grid_meta, get_grid_rows, save_cell, CellSaved, GridMeta, GridRow};
+use crate::server_fns::data::{
+    create_grid_row, delete_grid_rows, get_grid_meta, get_grid_rows, save_cell, CellSaved, GridColumn, GridMeta,
+    GridRow,
+};
+use crate::errors::AppError;
 
 /// Height of a row in pixels (the stylesheet's `--grid-row-height`).
 const ROW_H: f64 = 32.0;
@@ -60,6 +64,7 @@ fn Grid(meta: GridMeta) -> impl IntoView {
     let table = StoredValue::new(meta.table.clone());
     let columns = StoredValue::new(meta.columns.clone());
     let can_update = meta.can_update;
+    let (can_create, can_delete) = (meta.can_create, meta.can_delete);
     let ncols = meta.columns.len();
     let total = RwSignal::new(usize::try_from(meta.total).unwrap_or(0));
     // Until the last block says where the table ends.
@@ -74,6 +79,9 @@ fn Grid(meta: GridMeta) -> impl IntoView {
     let editing: RwSignal<Option<Editing>> = RwSignal::new(None);
     let cell_error: RwSignal<Option<(usize, usize, String)>> = RwSignal::new(None);
     let conflict: RwSignal<Option<Conflict>> = RwSignal::new(None);
+    let selected: RwSignal<HashSet<String>> = RwSignal::new(HashSet::new());
+    let adding = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
     // Bumped by every new sort: answers for an older sort are dropped.
     let generation = RwSignal::new(0_u32);
     let viewport = NodeRef::<leptos::html::Div>::new();
@@ -152,6 +160,30 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         cursors.set(HashMap::new());
         pending.set(HashSet::new());
         sort.set(next);
+    };
+
+    // After rows were added or deleted: read every block again.
+    let refresh = move |delta: isize| {
+        generation.update(|g| *g += 1);
+        blocks.set(HashMap::new());
+        cursors.set(HashMap::new());
+        pending.set(HashSet::new());
+        total.update(|t| *t = t.saturating_add_signed(delta));
+        sort.notify();
+    };
+    let delete_selected = move || {
+        let ids: Vec<String> = selected.get_untracked().into_iter().collect();
+        let name = table.get_value();
+        leptos::task::spawn_local(async move {
+            match delete_grid_rows(name, ids.join(",")).await {
+                Ok(count) => {
+                    selected.set(HashSet::new());
+                    confirming.set(false);
+                    refresh(-(count as isize));
+                }
+                Err(e) => feedback.error(&e),
+            }
+        });
     };
 
     let scroll_into_view = move |row: usize| {
@@ -249,6 +281,13 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 cell_error.set(None);
                 return;
             }
+            " " if can_delete => {
+                ev.prevent_default();
+                if let Some(r) = row_at(row) {
+                    toggle(selected, r.id);
+                }
+                return;
+            }
             _ => return,
         };
         ev.prevent_default();
@@ -321,7 +360,15 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 view! {
                     <div role="row" class="grid-row" class:loading=move || !loaded() aria-rowindex=i + 2
                         data-testid="grid-row" style=format!("top: {}px", i as f64 * ROW_H)>
-                        <div role="rowheader" class="cell rownum" aria-colindex="1">{i + 1}</div>
+                        <div role="rowheader" class="cell rownum" aria-colindex="1">
+                            {can_delete.then(|| view! {
+                                <input type="checkbox" class="row-select" data-testid="row-select" tabindex="-1"
+                                    aria-label=move || format!("{} {}", tr(|s| s.grid_select_row)(), i + 1)
+                                    prop:checked=move || row_at(i).is_some_and(|r| selected.with(|s| s.contains(&r.id)))
+                                    on:change=move |_| { if let Some(r) = row_at(i) { toggle(selected, r.id); } } />
+                            })}
+                            {i + 1}
+                        </div>
                         {(0..ncols).map(|j| cell_view(i, j)).collect_view()}
                     </div>
                 }
@@ -332,12 +379,38 @@ fn Grid(meta: GridMeta) -> impl IntoView {
     let template = format!("4.5rem repeat({ncols}, minmax(9rem, 14rem))");
     view! {
         <section class="grid-panel">
-            <div class="row">
+            <div class="row grid-toolbar">
+                <div class="inline-form">
+                    {can_create.then(|| view! {
+                        <button class="button small" type="button" data-testid="grid-add"
+                            on:click=move |_| adding.update(|a| *a = !*a)>{tr(|s| s.grid_add_row)}</button>
+                    })}
+                    {move || (can_delete && selected.with(|s| !s.is_empty())).then(|| {
+                        let n = selected.with(HashSet::len);
+                        if confirming.get() {
+                            view! {
+                                <button class="button danger small" type="button" data-testid="grid-delete-confirm"
+                                    on:click=move |_| delete_selected()>{format!("{} ({n})", tr(|s| s.grid_delete_confirm)())}</button>
+                                <button class="button secondary small" type="button"
+                                    on:click=move |_| confirming.set(false)>{tr(|s| s.cancel)}</button>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <button class="button secondary small" type="button" data-testid="grid-delete"
+                                    on:click=move |_| confirming.set(true)>{format!("{} ({n})", tr(|s| s.grid_delete_rows)())}</button>
+                            }.into_any()
+                        }
+                    })}
+                </div>
                 <p class="muted small" data-testid="grid-total">
                     {move || format!("{}{} {}", if estimate.get() { "≈ " } else { "" }, total.get(), tr(|s| s.grid_rows)())}
                 </p>
                 {(!can_update).then(|| view! { <p class="muted small" data-testid="grid-read-only">{tr(|s| s.grid_read_only)}</p> })}
             </div>
+            {move || adding.get().then(|| view! {
+                <NewRowForm table=table.get_value() columns=columns.get_value()
+                    done=move || { adding.set(false); refresh(1); } cancel=move || adding.set(false) />
+            })}
             <div class="grid-viewport" tabindex="0" role="grid" aria-label=move || table.get_value()
                 aria-rowcount=move || total.get() + 1 aria-colcount=ncols + 1 aria-readonly=(!can_update).to_string()
                 data-testid="grid" node_ref=viewport style=format!("--grid-columns: {template}")
@@ -387,6 +460,74 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 }
             })}
         </section>
+    }
+    .into_any()
+}
+
+fn toggle(selected: RwSignal<HashSet<String>>, id: String) {
+    selected.update(|s| {
+        if !s.remove(&id) {
+            s.insert(id);
+        }
+    });
+}
+
+/// A form with one input per column for a new row; the server's field errors are shown at their inputs.
+#[component]
+fn NewRowForm(
+    table: String,
+    columns: Vec<GridColumn>,
+    done: impl Fn() + Copy + Send + Sync + 'static,
+    cancel: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let values: Vec<RwSignal<String>> = columns.iter().map(|_| RwSignal::new(String::new())).collect();
+    let error: RwSignal<Option<AppError>> = RwSignal::new(None);
+    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let submit = {
+        let values = values.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let object: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .zip(&values)
+                .map(|(name, value)| (name.clone(), serde_json::Value::String(value.get_untracked())))
+                .collect();
+            let table = table.clone();
+            leptos::task::spawn_local(async move {
+                match create_grid_row(table, serde_json::Value::Object(object).to_string()).await {
+                    Ok(()) => done(),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        }
+    };
+    view! {
+        <form class="panel form grid-form new-row" data-testid="grid-new-row" on:submit=submit>
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e.message}</p> })}
+            {columns.into_iter().zip(values).map(|(c, value)| {
+                let id = format!("new-{}", c.name);
+                let field = format!("values.{}", c.name);
+                let message = Signal::derive(move || error.get().and_then(|e| e.field(&field).map(str::to_owned)));
+                let kind = match c.data_type.as_str() {
+                    "Int" => "number",
+                    "Date" => "date",
+                    _ => "text",
+                };
+                view! {
+                    <div class="field">
+                        <label for=id.clone()>{c.name.clone()}{c.mandatory.then_some(" *")}</label>
+                        <input id=id type=kind data-column=c.name.clone() prop:value=move || value.get()
+                            aria-invalid=move || message.get().map(|_| "true")
+                            on:input=move |ev| value.set(event_target_value(&ev)) />
+                        {move || message.get().map(|m| view! { <p class="field-error" data-field=c.name.clone()>{m}</p> })}
+                    </div>
+                }
+            }).collect_view()}
+            <div class="inline-form">
+                <button class="button" type="submit" data-testid="grid-new-row-save">{tr(|s| s.save)}</button>
+                <button class="button secondary" type="button" on:click=move |_| cancel()>{tr(|s| s.cancel)}</button>
+            </div>
+        </form>
     }
     .into_any()
 }
