@@ -141,6 +141,12 @@ strings! {
     schema_delete_table_lead: "Deletes the table with all its rows. This cannot be undone.", "Elimina la tabla con todas sus filas. No se puede deshacer.";
     schema_add_column: "Add column", "Añadir columna";
     schema_from_library: "(from the attribute library)", "(de la biblioteca de atributos)";
+    diagram_title: "ER diagram", "Diagrama ER";
+    diagram_lead: "Tables and the foreign keys between them.", "Las tablas y las claves foráneas entre ellas.";
+    diagram_help: "Drag or use the arrow keys to move, the wheel or + and − to zoom; open a table by clicking it.", "Arrastre o use las flechas para moverse, la rueda o + y − para acercar; abra una tabla haciendo clic en ella.";
+    diagram_zoom_in: "Zoom in", "Acercar";
+    diagram_zoom_out: "Zoom out", "Alejar";
+    diagram_reset: "Reset view", "Restablecer vista";
     grid_rows: "rows", "filas";
     grid_add_row: "Add row", "Añadir fila";
     grid_delete_rows: "Delete selected", "Eliminar seleccionadas";

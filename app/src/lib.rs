@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("tables/:name") view=pages::data::grid::TablePage ssr=SsrMode::Async />
                     <Route path=path!("schema") view=pages::schema::SchemaPage ssr=SsrMode::Async />
+                    <Route path=path!("diagram") view=pages::diagram::DiagramPage ssr=SsrMode::Async />
                     <Route path=path!("schema/:name") view=pages::schema::DesignPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

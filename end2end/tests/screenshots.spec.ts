@@ -59,4 +59,34 @@ test('screenshot of the data grid', async ({ page }, testInfo) => {
   await hydrated(page, testInfo);
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(folder!, 'designer.png'), fullPage: false });
+
+  // A small shop for the ER diagram: customers ← orders ← order lines → items.
+  const post = (url: string, data: unknown) => api.post(url, { data });
+  await post('/api/v1/tables', { table_name: 'items' });
+  for (const column of [['item_no', 'Int'], ['title', 'String'], ['unit_price', 'Decimal']]) {
+    await post('/api/v1/tables/items/columns', { column_name: column[0], data_type: column[1] });
+  }
+  await post('/api/v1/tables/items/constraints', { constraint_name: 'pk_items', constraint_type: 'PRIMARY KEY', columns: ['item_no'] });
+  await post('/api/v1/tables', { table_name: 'customers' });
+  for (const column of [['customer_no', 'Int'], ['full_name', 'String'], ['email', 'String']]) {
+    await post('/api/v1/tables/customers/columns', { column_name: column[0], data_type: column[1] });
+  }
+  await post('/api/v1/tables/customers/constraints', { constraint_name: 'pk_customers', constraint_type: 'PRIMARY KEY', columns: ['customer_no'] });
+  await post('/api/v1/tables', { table_name: 'orders' });
+  for (const column of [['order_no', 'Int'], ['customer_no', 'Int'], ['ordered_at', 'DateTime']]) {
+    await post('/api/v1/tables/orders/columns', { column_name: column[0], data_type: column[1] });
+  }
+  await post('/api/v1/tables/orders/constraints', { constraint_name: 'pk_orders', constraint_type: 'PRIMARY KEY', columns: ['order_no'] });
+  await post('/api/v1/tables/orders/constraints', { constraint_name: 'fk_orders_customer', constraint_type: 'FOREIGN KEY', columns: ['customer_no'], referenced_table: 'customers' });
+  await post('/api/v1/tables', { table_name: 'order_lines' });
+  for (const column of [['order_no', 'Int'], ['line_no', 'Int'], ['item_no', 'Int'], ['quantity', 'Int']]) {
+    await post('/api/v1/tables/order_lines/columns', { column_name: column[0], data_type: column[1] });
+  }
+  await post('/api/v1/tables/order_lines/constraints', { constraint_name: 'pk_order_lines', constraint_type: 'PRIMARY KEY', columns: ['order_no', 'line_no'] });
+  await post('/api/v1/tables/order_lines/constraints', { constraint_name: 'fk_lines_order', constraint_type: 'FOREIGN KEY', columns: ['order_no'], referenced_table: 'orders', on_delete: 'CASCADE' });
+  await post('/api/v1/tables/order_lines/constraints', { constraint_name: 'fk_lines_item', constraint_type: 'FOREIGN KEY', columns: ['item_no'], referenced_table: 'items' });
+  await page.goto('/diagram');
+  await hydrated(page, testInfo);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(folder!, 'er-diagram.png'), fullPage: false });
 });

@@ -80,7 +80,10 @@ fn Sidebar(me: Me) -> impl IntoView {
                 {me.is_admin().then(|| view! {
                     <p class="nav-heading">{tr(|s| s.nav_admin)}</p>
                     <ul class="nav-list">
-                        {me.can_manage_schema.then(|| view! { <li><A href="/schema">{tr(|s| s.nav_schema)}</A></li> })}
+                        {me.can_manage_schema.then(|| view! {
+                            <li><A href="/schema">{tr(|s| s.nav_schema)}</A></li>
+                            <li><A href="/diagram">{tr(|s| s.diagram_title)}</A></li>
+                        })}
                         {me.can_manage_users.then(|| view! { <li><A href="/admin/users">{tr(|s| s.nav_users)}</A></li> })}
                         {me.can_manage_roles.then(|| view! { <li><A href="/admin/roles">{tr(|s| s.nav_roles)}</A></li> })}
                         {me.can_read_audit.then(|| view! { <li><A href="/admin/audit">{tr(|s| s.nav_audit)}</A></li> })}

@@ -160,7 +160,12 @@ pub use crate::components::feedback::local_path;
 
 /// The `items` of a core list answer (`{"items": [...]}`).
 pub fn items(v: &serde_json::Value) -> Vec<serde_json::Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
+    array(&v["items"])
+}
+
+/// The elements of a JSON array of a core answer (empty when absent).
+pub fn array(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v.as_array().cloned().unwrap_or_default()
 }
 
 /// A string field of a core answer (empty when absent).

@@ -58,13 +58,77 @@ pub async fn get_schema_tables() -> Result<Vec<TableSummary>, AppError> {
         .collect())
 }
 
+/// A table of the ER diagram: its columns (name, type, part of the primary key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagramTable {
+    pub name: String,
+    pub columns: Vec<(String, String, bool)>,
+}
+
+/// A foreign key: the child table and columns, the referenced table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagramLink {
+    pub from: String,
+    pub columns: Vec<String>,
+    pub to: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagram {
+    pub tables: Vec<DiagramTable>,
+    pub links: Vec<DiagramLink>,
+}
+
+/// Every table with its columns and foreign keys, for the ER diagram.
+#[server(prefix = "/fn", endpoint = "schema/diagram")]
+pub async fn get_diagram() -> Result<Diagram, AppError> {
+    let request = server::Request::capture()?;
+    request.caller_with(server::SCHEMA).await?;
+    let eav = request.services.eav();
+    let page = eav.list_tables(None, Some(request.services.config.limits.max_page_size)).await?;
+    let mut diagram = Diagram { tables: Vec::new(), links: Vec::new() };
+    for listed in server::items(&page) {
+        let t = eav.get_table(&server::text(&listed["table_name"])).await?;
+        let name = server::text(&t["table_name"]);
+        let constraints = server::array(&t["constraints"]);
+        let key: Vec<String> = constraints
+            .iter()
+            .filter(|c| c["constraint_type"] == "PRIMARY KEY")
+            .flat_map(|c| server::array(&c["columns"]))
+            .map(|c| server::text(&c))
+            .collect();
+        let columns = server::array(&t["columns"])
+            .iter()
+            .map(|c| {
+                let column = server::text(&c["column_name"]);
+                let in_key = key.contains(&column);
+                (column, server::text(&c["data_type"]), in_key)
+            })
+            .collect();
+        for fk in constraints.iter().filter(|c| c["constraint_type"] == "FOREIGN KEY") {
+            diagram.links.push(DiagramLink {
+                from: name.clone(),
+                columns: server::array(&fk["columns"])
+                    .iter()
+                    .map(server::text)
+                    .collect(),
+                to: server::text(&fk["referenced_table"]),
+                name: server::text(&fk["constraint_name"]),
+            });
+        }
+        diagram.tables.push(DiagramTable { name, columns });
+    }
+    Ok(diagram)
+}
+
 #[server(prefix = "/fn", endpoint = "schema/table")]
 pub async fn get_design(table: String) -> Result<TableDesign, AppError> {
     let request = server::Request::capture()?;
     request.caller_with(server::SCHEMA).await?;
     let eav = request.services.eav();
     let t = eav.get_table(&table).await?;
-    let columns: Vec<DesignColumn> = server::items(&serde_json::json!({ "items": t["columns"].clone() }))
+    let columns: Vec<DesignColumn> = server::array(&t["columns"])
         .iter()
         .map(|c| DesignColumn {
             name: server::text(&c["column_name"]),
@@ -173,7 +237,7 @@ pub async fn detach_column(table: String, column: String) -> Result<(), AppError
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    pub use super::super::request::{items, scalar, text, Request};
+    pub use super::super::request::{array, items, scalar, text, Request};
 
     /// The permission every designer function needs.
     pub const SCHEMA: &str = "schema:manage";
