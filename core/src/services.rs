@@ -141,7 +141,9 @@ impl Services {
         let id = self.eav().table_id(table).await?;
         let key = id.map_or_else(|| "*".to_owned(), |id| id.to_string());
         if !auth.is_allowed(principal, &format!("table:{key}:{action}")).await? {
-            return Err(crate::Error::Forbidden(format!("missing permission to {action} the table '{table}'")));
+            return Err(crate::Error::Forbidden(format!(
+                "missing permission to {action} the table '{table}'"
+            )));
         }
         actor.unmask = auth.is_allowed(principal, &format!("table:{key}:unmask")).await?;
         Ok(actor)

@@ -199,7 +199,8 @@ pub fn LanguageSwitch(signed_in: bool) -> impl IntoView {
 #[component]
 pub fn PageHeader(
     /// The page's title: a translated string (`Signal::derive(tr(…))`) or any text (`Signal<String>`).
-    #[prop(into)] title: Signal<String>,
+    #[prop(into)]
+    title: Signal<String>,
     #[prop(optional)] lead: Option<Signal<&'static str>>,
     #[prop(optional)] parent: Option<(Signal<&'static str>, &'static str)>,
 ) -> impl IntoView {

@@ -72,7 +72,9 @@ fn DiagramView(diagram: Diagram) -> impl IntoView {
     let height = diagram
         .tables
         .iter()
-        .map(|t| positions.get(&t.name).map_or(0.0, |p| p.1) + HEAD_H + LINE_H * t.columns.len().max(1) as f64)
+        .map(|t| {
+            positions.get(&t.name).map_or(0.0, |p| p.1) + HEAD_H + LINE_H * t.columns.len().max(1) as f64
+        })
         .fold(200.0, f64::max)
         + 40.0;
     let pan = RwSignal::new((20.0_f64, 20.0_f64));
@@ -86,34 +88,44 @@ fn DiagramView(diagram: Diagram) -> impl IntoView {
 
     // The y of a column's row inside its table's box (the header when not found).
     let row_y = {
-        let tables: HashMap<String, Vec<String>> =
-            diagram.tables.iter().map(|t| (t.name.clone(), t.columns.iter().map(|c| c.0.clone()).collect())).collect();
+        let tables: HashMap<String, Vec<String>> = diagram
+            .tables
+            .iter()
+            .map(|t| (t.name.clone(), t.columns.iter().map(|c| c.0.clone()).collect()))
+            .collect();
         move |table: &str, column: Option<&str>| -> f64 {
-            let index = column.and_then(|c| tables.get(table).and_then(|cols| cols.iter().position(|x| x == c)));
+            let index =
+                column.and_then(|c| tables.get(table).and_then(|cols| cols.iter().position(|x| x == c)));
             index.map_or(HEAD_H / 2.0, |i| HEAD_H + LINE_H * i as f64 + LINE_H / 2.0)
         }
     };
-    let links = diagram.links.iter().filter_map(|link| {
-        let (from, to) = (positions.get(&link.from)?, positions.get(&link.to)?);
-        let y1 = from.1 + row_y(&link.from, link.columns.first().map(String::as_str));
-        let y2 = to.1 + row_y(&link.to, None);
-        // Leave the child on the side facing the parent; enter the parent on the side facing the child.
-        let (x1, x2) = if to.0 + BOX_W <= from.0 { (from.0, to.0 + BOX_W) } else if from.0 + BOX_W <= to.0 {
-            (from.0 + BOX_W, to.0)
-        } else {
-            (from.0 + BOX_W, to.0 + BOX_W)
-        };
-        let bend = if (x1 - x2).abs() < 1.0 { 60.0 } else { (x2 - x1) / 2.0 };
-        // Same side (boxes overlap horizontally): a loop out and back; otherwise an S between the sides.
-        let c1 = x1 + bend;
-        let c2 = if (x1 - x2).abs() < 1.0 { x2 + bend } else { x2 - bend };
-        let d = format!("M {x1} {y1} C {c1} {y1}, {c2} {y2}, {x2} {y2}");
-        let title = format!("{} ({}) → {}", link.from, link.columns.join(", "), link.to);
-        Some(view! {
-            <path class="er-link" d=d marker-end="url(#er-arrow)" data-testid="er-link"
-                data-from=link.from.clone() data-to=link.to.clone()><title>{title}</title></path>
+    let links = diagram
+        .links
+        .iter()
+        .filter_map(|link| {
+            let (from, to) = (positions.get(&link.from)?, positions.get(&link.to)?);
+            let y1 = from.1 + row_y(&link.from, link.columns.first().map(String::as_str));
+            let y2 = to.1 + row_y(&link.to, None);
+            // Leave the child on the side facing the parent; enter the parent on the side facing the child.
+            let (x1, x2) = if to.0 + BOX_W <= from.0 {
+                (from.0, to.0 + BOX_W)
+            } else if from.0 + BOX_W <= to.0 {
+                (from.0 + BOX_W, to.0)
+            } else {
+                (from.0 + BOX_W, to.0 + BOX_W)
+            };
+            let bend = if (x1 - x2).abs() < 1.0 { 60.0 } else { (x2 - x1) / 2.0 };
+            // Same side (boxes overlap horizontally): a loop out and back; otherwise an S between the sides.
+            let c1 = x1 + bend;
+            let c2 = if (x1 - x2).abs() < 1.0 { x2 + bend } else { x2 - bend };
+            let d = format!("M {x1} {y1} C {c1} {y1}, {c2} {y2}, {x2} {y2}");
+            let title = format!("{} ({}) → {}", link.from, link.columns.join(", "), link.to);
+            Some(view! {
+                <path class="er-link" d=d marker-end="url(#er-arrow)" data-testid="er-link"
+                    data-from=link.from.clone() data-to=link.to.clone()><title>{title}</title></path>
+            })
         })
-    }).collect_view();
+        .collect_view();
     // Boxes are SVG groups acting as links (an `<a>` created in the browser would be an HTML element).
     let navigate = leptos_router::hooks::use_navigate();
     let boxes = diagram.tables.iter().filter_map(|t| {

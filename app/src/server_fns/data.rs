@@ -127,7 +127,8 @@ pub async fn save_cell(
         .map_err(|_| AppError::new(crate::errors::ErrorKind::Invalid, "not a row id"))?;
     let described = eav.get_table(&table).await?;
     let columns = server::grid_columns(&described);
-    let data_type = columns.iter().find(|c| c.name == column).map(|c| c.data_type.as_str()).unwrap_or_default();
+    let data_type =
+        columns.iter().find(|c| c.name == column).map(|c| c.data_type.as_str()).unwrap_or_default();
     let body = serde_json::json!({
         "version": version,
         "values": { column.as_str(): server::typed(data_type, value.as_deref()) },
@@ -157,7 +158,8 @@ pub async fn create_grid_row(table: String, values: String) -> Result<(), AppErr
     let columns = server::grid_columns(&eav.get_table(&table).await?);
     let mut body = serde_json::Map::new();
     for (name, text) in typed {
-        let data_type = columns.iter().find(|c| c.name == name).map(|c| c.data_type.as_str()).unwrap_or_default();
+        let data_type =
+            columns.iter().find(|c| c.name == name).map(|c| c.data_type.as_str()).unwrap_or_default();
         let value = server::typed(data_type, text.as_str());
         if !value.is_null() {
             body.insert(name, value);

@@ -109,10 +109,7 @@ pub async fn get_diagram() -> Result<Diagram, AppError> {
         for fk in constraints.iter().filter(|c| c["constraint_type"] == "FOREIGN KEY") {
             diagram.links.push(DiagramLink {
                 from: name.clone(),
-                columns: server::array(&fk["columns"])
-                    .iter()
-                    .map(server::text)
-                    .collect(),
+                columns: server::array(&fk["columns"]).iter().map(server::text).collect(),
                 to: server::text(&fk["referenced_table"]),
                 name: server::text(&fk["constraint_name"]),
             });
@@ -136,9 +133,9 @@ pub async fn get_design(table: String) -> Result<TableDesign, AppError> {
             mandatory: c["is_mandatory"].as_bool().unwrap_or(false),
             unique: c["is_value_unique"].as_bool().unwrap_or(false),
             default_value: server::scalar(&c["default_value"]),
-            rule: c["validation_rule_type"]
-                .as_str()
-                .map(|kind| format!("{kind} {}", c["validation_parameters"]).trim_end_matches(" null").to_owned()),
+            rule: c["validation_rule_type"].as_str().map(|kind| {
+                format!("{kind} {}", c["validation_parameters"]).trim_end_matches(" null").to_owned()
+            }),
             masking: c["masking_rule"].as_str().map(str::to_owned),
             description: c["description"].as_str().map(str::to_owned),
         })

@@ -436,7 +436,11 @@ fn condition_sql(sql: &mut Sql, table: &Table, cond: &Condition, path: &str, row
             );
             let close = if sql.backend() == Backend::Postgres { " OFFSET 0)" } else { ")" };
             if let (Op::IsNull, Operand::IsNull(is_null)) = (&cond.op, &cond.operand) {
-                return Ok(if *is_null { format!("NOT {exists}{close}") } else { format!("{exists}{close}") });
+                return Ok(if *is_null {
+                    format!("NOT {exists}{close}")
+                } else {
+                    format!("{exists}{close}")
+                });
             }
             let expr = value_expr("v", column, sql.backend());
             let pred = predicate(sql, &expr, kind_of(column.data_type), cond, path)?;
@@ -738,7 +742,8 @@ fn page_statement(
     if let Some(cursor) = cursor {
         conditions.push(keyset_sql(&mut sql, &keys, cursor, "r.id")?);
     }
-    let selected: Vec<String> = keys.iter().enumerate().map(|(i, k)| format!(", {}", key_column(i, k))).collect();
+    let selected: Vec<String> =
+        keys.iter().enumerate().map(|(i, k)| format!(", {}", key_column(i, k))).collect();
     let mut text = format!(
         "SELECT {HEAD_COLUMNS}{} FROM table_rows r{joins} WHERE {} ORDER BY {} LIMIT {}",
         selected.concat(),
@@ -812,7 +817,8 @@ fn walk_statement(
     if needs_head {
         joins.push_str(&head("p.row_id"));
     }
-    let mut keys = vec![ResolvedKey { expr: "p.k0".to_owned(), kind, direction: first.direction, nulls: first.nulls }];
+    let mut keys =
+        vec![ResolvedKey { expr: "p.k0".to_owned(), kind, direction: first.direction, nulls: first.nulls }];
     for (i, key) in query.sort.iter().enumerate().skip(1) {
         keys.push(sort_key(&mut sql, table, i, key, &mut joins, |alias, column, c| {
             let value = value_expr("x", column, backend);
@@ -834,7 +840,12 @@ fn walk_statement(
     let page_keys: Vec<ResolvedKey> = keys
         .iter()
         .enumerate()
-        .map(|(i, k)| ResolvedKey { expr: format!("h.k{i}"), kind: k.kind, direction: k.direction, nulls: k.nulls })
+        .map(|(i, k)| ResolvedKey {
+            expr: format!("h.k{i}"),
+            kind: k.kind,
+            direction: k.direction,
+            nulls: k.nulls,
+        })
         .collect();
     let selected: Vec<String> = (0..keys.len()).map(|i| format!(", h.k{i} AS k{i}")).collect();
     sql.push(&format!(

@@ -597,7 +597,8 @@ async fn refuse_taken_ids(tx: &mut Tx, rows: &[NewRow<'_>], inserted: u64) -> Re
     let mut existing = tx.sql("SELECT id FROM table_rows WHERE ");
     existing.push_in_uuids("id", rows.iter().map(|r| r.head.id).collect());
     existing.push(" AND created_at <> ").bind(rows.first().map(|r| r.head.created_at));
-    let taken: Vec<Uuid> = tx.fetch_all(&existing).await?.iter().map(|r| r.uuid("id")).collect::<Result<_, _>>()?;
+    let taken: Vec<Uuid> =
+        tx.fetch_all(&existing).await?.iter().map(|r| r.uuid("id")).collect::<Result<_, _>>()?;
     let culprit = rows.iter().find(|r| taken.contains(&r.head.id)).or(rows.first());
     let (prefix, id) = culprit.map_or(("", Uuid::nil()), |r| (r.prefix, r.head.id));
     let field = if prefix.is_empty() { "id".to_owned() } else { format!("{prefix}.id") };

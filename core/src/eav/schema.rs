@@ -143,7 +143,8 @@ impl TableCache {
 
     pub fn put(&self, table: &Table) {
         let mut tables = self.tables.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        tables.insert((table.workspace.0, table.name.as_str().to_owned()), std::sync::Arc::new(table.clone()));
+        tables
+            .insert((table.workspace.0, table.name.as_str().to_owned()), std::sync::Arc::new(table.clone()));
     }
 
     pub fn forget(&self, ws: WorkspaceId, name: &str) {

@@ -225,7 +225,8 @@ impl Sql {
                 }
                 Arg::Texts(v) => q.bind(serde_json::Value::from(v.clone()).to_string()),
                 Arg::OptUuids(v) => {
-                    let list: Vec<Option<String>> = v.iter().map(|u| u.map(|u| u.hyphenated().to_string())).collect();
+                    let list: Vec<Option<String>> =
+                        v.iter().map(|u| u.map(|u| u.hyphenated().to_string())).collect();
                     q.bind(serde_json::Value::from(list).to_string())
                 }
                 Arg::OptTexts(v) => q.bind(serde_json::Value::from(v.clone()).to_string()),
@@ -237,7 +238,8 @@ impl Sql {
                     q.bind(serde_json::Value::from(list).to_string())
                 }
                 Arg::OptTimestamps(v) => {
-                    let list: Vec<Option<String>> = v.iter().map(|t| t.as_ref().map(sqlite_timestamp)).collect();
+                    let list: Vec<Option<String>> =
+                        v.iter().map(|t| t.as_ref().map(sqlite_timestamp)).collect();
                     q.bind(serde_json::Value::from(list).to_string())
                 }
             };

@@ -15,12 +15,12 @@ use leptos_router::hooks::use_params_map;
 use crate::components::feedback::use_feedback;
 use crate::components::loaded::Loaded;
 use crate::components::shell::PageHeader;
+use crate::errors::AppError;
 use crate::i18n::tr;
 use crate::server_fns::data::{
-    create_grid_row, delete_grid_rows, get_grid_meta, get_grid_rows, save_cell, CellSaved, GridColumn, GridMeta,
-    GridRow,
+    create_grid_row, delete_grid_rows, get_grid_meta, get_grid_rows, save_cell, CellSaved, GridColumn,
+    GridMeta, GridRow,
 };
-use crate::errors::AppError;
 
 /// Height of a row in pixels (the stylesheet's `--grid-row-height`).
 const ROW_H: f64 = 32.0;
@@ -86,7 +86,8 @@ fn Grid(meta: GridMeta) -> impl IntoView {
     let generation = RwSignal::new(0_u32);
     let viewport = NodeRef::<leptos::html::Div>::new();
 
-    let row_at = move |i: usize| blocks.with(|b| b.get(&(i / BLOCK)).and_then(|rows| rows.get(i % BLOCK).cloned()));
+    let row_at =
+        move |i: usize| blocks.with(|b| b.get(&(i / BLOCK)).and_then(|rows| rows.get(i % BLOCK).cloned()));
     let visible = Memo::new(move |_| {
         let first = (scroll_top.get() / ROW_H) as usize;
         let shown = (viewport_h.get() / ROW_H).ceil() as usize + 1;
@@ -97,7 +98,8 @@ fn Grid(meta: GridMeta) -> impl IntoView {
 
     // Load the blocks the visible rows need.
     let load = move |block: usize| {
-        if pending.with_untracked(|p| p.contains(&block)) || blocks.with_untracked(|b| b.contains_key(&block)) {
+        if pending.with_untracked(|p| p.contains(&block)) || blocks.with_untracked(|b| b.contains_key(&block))
+        {
             return;
         }
         pending.update(|p| {
@@ -217,9 +219,12 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                     conflict.set(None);
                     replace_row(blocks, row, saved);
                 }
-                Ok(CellSaved::Conflict(now)) => conflict.set(Some(Conflict { row, col, current: now, wanted })),
+                Ok(CellSaved::Conflict(now)) => {
+                    conflict.set(Some(Conflict { row, col, current: now, wanted }))
+                }
                 Err(e) => {
-                    let message = e.field(&format!("values.{column}")).map_or(e.message.clone(), str::to_owned);
+                    let message =
+                        e.field(&format!("values.{column}")).map_or(e.message.clone(), str::to_owned);
                     cell_error.set(Some((row, col, message)));
                     if e.fields.is_empty() {
                         feedback.error(&e);
@@ -330,7 +335,8 @@ fn Grid(meta: GridMeta) -> impl IntoView {
     let cell_view = move |i: usize, j: usize| {
         let is_active = move || active.get() == (i, j);
         let is_editing = move || editing.with(|e| e.as_ref().is_some_and(|e| e.row == i && e.col == j));
-        let error = move || cell_error.with(|e| e.as_ref().filter(|e| e.0 == i && e.1 == j).map(|e| e.2.clone()));
+        let error =
+            move || cell_error.with(|e| e.as_ref().filter(|e| e.0 == i && e.1 == j).map(|e| e.2.clone()));
         let text = move || row_at(i).and_then(|r| r.cells.get(j).cloned().flatten());
         let data_type = columns.with_value(|c| c.get(j).map(|c| c.data_type.clone()).unwrap_or_default());
         let numeric = matches!(data_type.as_str(), "Int" | "Decimal");
@@ -551,7 +557,13 @@ fn CellEditor(
     finish: impl Fn(bool) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let value = editing.get_untracked().map(|e| e.text).unwrap_or_default();
-    let set = move |text: String| editing.update(|e| if let Some(e) = e { e.text = text });
+    let set = move |text: String| {
+        editing.update(|e| {
+            if let Some(e) = e {
+                e.text = text
+            }
+        })
+    };
     let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "Enter" => {
             ev.prevent_default();
