@@ -1326,7 +1326,8 @@ tessera_core::conformance! {
             assert_eq!(outcome.results.len(), 800);
             rows.extend(made);
         }
-        let filters: Vec<(Value, Box<dyn Fn(&W) -> bool>)> = vec![
+        type Keep = Box<dyn Fn(&W) -> bool>;
+        let filters: Vec<(Value, Keep)> = vec![
             (json!(null), Box::new(|_| true)),
             (json!({"field": "tag", "op": "eq", "value": "t07"}), Box::new(|w| w.tag == "t07")),
             (
