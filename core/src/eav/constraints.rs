@@ -506,13 +506,7 @@ pub async fn declare(tx: &mut Tx, table: &Table, actor: &Actor, body: &Value) ->
         };
         for (i, item) in items.iter().enumerate() {
             let name = item.as_str().unwrap_or_default();
-            let column = table.column(name).ok_or_else(|| {
-                Error::bad_request(
-                    format!("columns[{i}]"),
-                    ErrorCode::UnknownField,
-                    format!("table '{}' has no column '{name}'", table.name),
-                )
-            })?;
+            let column = table.require_column(name, format!("columns[{i}]"))?;
             if columns.contains(&column.definition_id) {
                 return Err(bad(&format!("columns[{i}]"), format!("column '{name}' appears twice")));
             }

@@ -419,13 +419,7 @@ fn condition_sql(sql: &mut Sql, table: &Table, cond: &Condition, path: &str, row
             predicate(sql, &expr, Kind::Ext, cond, path)
         }
         FieldRef::Column(name) => {
-            let column = table.column(name).ok_or_else(|| {
-                Error::bad_request(
-                    format!("{path}.field"),
-                    ErrorCode::UnknownField,
-                    format!("table '{}' has no column '{name}'", table.name),
-                )
-            })?;
+            let column = table.require_column(name, format!("{path}.field"))?;
             let t = sql.arg(table.id);
             let c = sql.arg(column.definition_id);
             // OFFSET 0 keeps the probe a per-row lookup: PostgreSQL does not turn it into a join it would
@@ -566,13 +560,7 @@ pub async fn run(
         Some(names) => {
             let mut picked = Vec::with_capacity(names.len());
             for (i, name) in names.iter().enumerate() {
-                picked.push(table.column(name).ok_or_else(|| {
-                    Error::bad_request(
-                        format!("columns[{i}]"),
-                        ErrorCode::UnknownField,
-                        format!("table '{}' has no column '{name}'", table.name),
-                    )
-                })?);
+                picked.push(table.require_column(name, format!("columns[{i}]"))?);
             }
             picked
         }
@@ -670,13 +658,7 @@ fn sort_key(
         }
         FieldRef::Ext(path) => (ext_expr(sql, path, "text"), Kind::Ext),
         FieldRef::Column(name) => {
-            let column = table.column(name).ok_or_else(|| {
-                Error::bad_request(
-                    format!("sort[{i}].field"),
-                    ErrorCode::UnknownField,
-                    format!("table '{}' has no column '{name}'", table.name),
-                )
-            })?;
+            let column = table.require_column(name, format!("sort[{i}].field"))?;
             let c = sql.arg(column.definition_id);
             let alias = format!("s{i}");
             joins.push_str(&join(&alias, column, &c));

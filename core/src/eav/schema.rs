@@ -101,6 +101,17 @@ impl Table {
         self.columns.iter().find(|c| c.name.as_str() == name)
     }
 
+    /// The column named `name`, or a 400 naming `field` (`unknown_field`).
+    pub fn require_column(&self, name: &str, field: impl Into<String>) -> Result<&Column> {
+        self.column(name).ok_or_else(|| {
+            Error::bad_request(
+                field,
+                ErrorCode::UnknownField,
+                format!("table '{}' has no column '{name}'", self.name),
+            )
+        })
+    }
+
     pub fn column_by_id(&self, id: Uuid) -> Option<&Column> {
         self.columns.iter().find(|c| c.definition_id == id)
     }

@@ -396,13 +396,7 @@ impl Eav {
             None => Ok(table.columns.iter().map(|c| c.name.to_string()).collect()),
             Some(names) => {
                 for (i, name) in names.iter().enumerate() {
-                    if table.column(name).is_none() {
-                        return Err(Error::bad_request(
-                            format!("columns[{i}]"),
-                            ErrorCode::UnknownField,
-                            format!("table '{}' has no column '{name}'", table.name),
-                        ));
-                    }
+                    table.require_column(name, format!("columns[{i}]"))?;
                 }
                 Ok(names.clone())
             }
