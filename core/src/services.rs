@@ -149,6 +149,42 @@ impl Services {
         Ok(actor)
     }
 
+    /// The caller's grid layout of a table they may read (see [`crate::auth::Auth::grid_layout`]).
+    pub async fn grid_layout(
+        &self,
+        principal: &crate::auth::Principal,
+        actor: crate::events::Actor,
+        table: &str,
+    ) -> Result<serde_json::Value, crate::Error> {
+        let id = self.readable_table_id(principal, actor, table).await?;
+        self.auth().grid_layout(principal, id).await
+    }
+
+    /// Replaces the caller's grid layout of a table they may read.
+    pub async fn set_grid_layout(
+        &self,
+        principal: &crate::auth::Principal,
+        actor: crate::events::Actor,
+        table: &str,
+        layout: &serde_json::Value,
+    ) -> Result<serde_json::Value, crate::Error> {
+        let id = self.readable_table_id(principal, actor, table).await?;
+        self.auth().set_grid_layout(principal, id, layout).await
+    }
+
+    async fn readable_table_id(
+        &self,
+        principal: &crate::auth::Principal,
+        actor: crate::events::Actor,
+        table: &str,
+    ) -> Result<uuid::Uuid, crate::Error> {
+        self.table_actor(principal, actor, table, "read").await?;
+        self.eav()
+            .table_id(table)
+            .await?
+            .ok_or_else(|| crate::Error::NotFound(format!("table '{table}' not found")))
+    }
+
     /// The server key (encrypts signing keys; later issues use it).
     pub fn secret_key(&self) -> &Secret {
         &self.secret_key

@@ -179,6 +179,24 @@ tessera_core::conformance! {
             "check_expression": "qty; DROP TABLE table_rows"})).await, "check_expression");
     }
 
+    async fn check_expressions_parse_without_declaring(db: Database) {
+        let eav = eav(&db);
+        order_lines(&eav).await;
+        eav.parse_check("order_lines", "qty > 0 AND price >= 0").await.unwrap();
+        // Syntax errors carry their position; unknown columns and non-boolean expressions are named.
+        expect_bad_request(eav.parse_check("order_lines", "qty >").await, "Line");
+        expect_bad_request(eav.parse_check("order_lines", "missing > 1").await, "missing");
+        expect_bad_request(eav.parse_check("order_lines", "qty + 1").await, "boolean");
+        expect_bad_request(eav.parse_check("order_lines", "").await, "check_expression");
+        match eav.parse_check("order_lines", "qty >").await {
+            Err(Error::BadRequest(errors)) => assert_eq!(errors[0].field, "check_expression"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(eav.parse_check("no_such_table", "qty > 0").await, Err(Error::NotFound(_))));
+        // Nothing was declared.
+        assert!(eav.list_constraints("order_lines").await.unwrap()["items"].as_array().unwrap().is_empty());
+    }
+
     async fn declaring_on_violating_data_lists_the_rows(db: Database) {
         let eav = eav(&db);
         order_lines(&eav).await;

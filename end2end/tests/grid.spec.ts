@@ -1,5 +1,6 @@
-import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
-import { collectErrors, hydrated, ownerApi, signIn, unique } from './helpers';
+import { test, expect } from '@playwright/test';
+import { collectErrors, hydrated, ownerApi, signIn } from './helpers';
+import { ROWS, arrange, cell, rowAt, rows, tableName } from './grid-helpers';
 
 // The data grid of a table: virtual scrolling (the DOM keeps only the rows in view), sorting from the
 // header, keyboard navigation, typed inline editing, the server's validation errors on the cell and a
@@ -7,44 +8,6 @@ import { collectErrors, hydrated, ownerApi, signIn, unique } from './helpers';
 //
 // The grid reads and writes rows from the browser (server functions called by the wasm), so it needs
 // JavaScript: the no-JS project only checks that the page renders its frame.
-
-const ROWS = 250;
-
-/** A table `name` with ROWS rows: name, qty (Int), price (Decimal ≥ 0), day (Date), ok (Boolean), kind (enum). */
-async function arrange(api: APIRequestContext, name: string) {
-  expect((await api.post('/api/v1/tables', { data: { table_name: name } })).status()).toBe(201);
-  const columns = [
-    { column_name: `${name}_name`, data_type: 'String', is_mandatory: true },
-    { column_name: `${name}_qty`, data_type: 'Int' },
-    { column_name: `${name}_price`, data_type: 'Decimal', validation_rule_type: 'range', validation_parameters: { min: 0 } },
-    { column_name: `${name}_day`, data_type: 'Date' },
-    { column_name: `${name}_ok`, data_type: 'Boolean' },
-  ];
-  for (const column of columns) {
-    const response = await api.post(`/api/v1/tables/${name}/columns`, { data: column });
-    expect(response.status(), await response.text()).toBe(201);
-  }
-  const operations = Array.from({ length: ROWS }, (_, i) => ({
-    op: 'create',
-    values: {
-      [`${name}_name`]: `row ${String(i).padStart(3, '0')}`,
-      [`${name}_qty`]: (i * 37) % 101,
-      [`${name}_price`]: `${i}.50`,
-      [`${name}_day`]: `2024-03-${String((i % 28) + 1).padStart(2, '0')}`,
-      [`${name}_ok`]: i % 2 === 0,
-    },
-  }));
-  const batch = await api.post(`/api/v1/data/${name}/batch`, { data: { operations } });
-  expect(batch.status(), await batch.text()).toBe(200);
-}
-
-function tableName(testInfo: Parameters<typeof unique>[1]) {
-  return unique('g', testInfo).replace(/[^a-z0-9]/g, '_');
-}
-
-const rows = (page: Page) => page.getByTestId('grid-row');
-const rowAt = (page: Page, n: number) => page.locator(`[data-testid="grid-row"][aria-rowindex="${n + 1}"]`);
-const cell = (page: Page, n: number, col: number) => rowAt(page, n).locator(`[role="gridcell"][data-col="${col}"]`);
 
 test('the grid scrolls a table through a constant number of row elements and sorts from the header', async ({ page }, testInfo) => {
   const name = tableName(testInfo);

@@ -227,6 +227,47 @@ tessera_core::conformance! {
         assert_unauthenticated(&c.call(Method::GET, "/api/v1/auth/preferences", None, None).await, "anonymous");
     }
 
+    async fn grid_layouts_over_http(db: Database) {
+        let s = services(&db, &[]).await;
+        let c = Client::new(&s);
+        create_owner(&s, "owner").await;
+        create_user(&s, "alice").await;
+        let owner = c.token("owner").await;
+        let o = Some(owner.as_str());
+        let r = c.call(Method::POST, "/api/v1/tables", o, Some(json!({"table_name": "albums"}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let path = "/api/v1/auth/preferences/grid/albums";
+        let r = c.call(Method::GET, path, o, None).await;
+        assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!({})), "{}", r.text);
+        let layout = json!({"order": ["title", "year"], "hidden": ["year"], "widths": {"title": 240}});
+        let r = c.call(Method::PUT, path, o, Some(layout.clone())).await;
+        assert_eq!((r.status, r.body.clone()), (StatusCode::OK, layout.clone()), "{}", r.text);
+        assert_eq!(c.call(Method::GET, path, o, None).await.body, layout);
+        // Replaced whole; absent lists come back empty.
+        let r = c.call(Method::PUT, path, o, Some(json!({"hidden": ["year"]}))).await;
+        assert_eq!(r.body, json!({"order": [], "hidden": ["year"], "widths": {}}), "{}", r.text);
+        // Bad input: the field and the reason; nothing changes.
+        let r = c.call(Method::PUT, path, o, Some(json!({"widths": {"title": 9999}}))).await;
+        assert_problem(&r, 422, "pixels");
+        assert_eq!(r.body["errors"][0]["field"], "widths.title", "{}", r.text);
+        let r = c.call(Method::PUT, path, o, Some(json!({"order": "title"}))).await;
+        assert_eq!(r.body["errors"][0]["field"], "order", "{}", r.text);
+        let r = c.call(Method::PUT, path, o, Some(json!({"colour": "red"}))).await;
+        assert_problem(&r, 400, "unknown field");
+        assert_eq!(c.call(Method::GET, path, o, None).await.body["hidden"], json!(["year"]));
+        // Another user's layout is their own; without read permission on the table there is none.
+        let alice = c.token("alice").await;
+        let r = c.call(Method::GET, path, Some(alice.as_str()), None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        let r = c.call(Method::GET, "/api/v1/auth/preferences/grid/nowhere", o, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+        // The layout goes with its table.
+        assert_eq!(c.call(Method::DELETE, "/api/v1/tables/albums", o, None).await.status, StatusCode::NO_CONTENT);
+        let r = c.call(Method::POST, "/api/v1/tables", o, Some(json!({"table_name": "albums"}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(c.call(Method::GET, path, o, None).await.body, json!({}));
+    }
+
     async fn a_page_load_renews_an_expired_access_token_once(db: Database) {
         let s = services(&db, &[]).await;
         let c = Client::new(&s);

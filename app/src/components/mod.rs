@@ -1,5 +1,6 @@
 //! Reusable pieces of the UI.
 
+pub mod browser;
 pub mod feedback;
 pub mod form;
 pub mod loaded;

@@ -1,6 +1,11 @@
-//! The schema designer: the workspace's tables (create, open, delete) and one table's columns (attach a new
-//! column or one from the attribute library with type, mandatory, unique, default, masking and description;
-//! detach). Forms post with and without JavaScript; the server's field errors are shown at their fields.
+//! The schema designer: the workspace's tables (create, open, delete) and one table's design: its columns
+//! (attach a new column or one from the attribute library with type, mandatory, unique, default, masking and
+//! description; reorder; detach — [`columns`]), its constraints ([`constraints`]) and its settings (name,
+//! description, hierarchical flag, cache policy). Forms post with and without JavaScript; the server's field
+//! errors are shown at their fields.
+
+mod columns;
+mod constraints;
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -12,10 +17,21 @@ use crate::components::loaded::Loaded;
 use crate::components::shell::PageHeader;
 use crate::errors::AppError;
 use crate::i18n::{tr, use_i18n};
+use crate::server_fns::schema::constraints::{DeclareConstraint, DropConstraint};
 use crate::server_fns::schema::*;
+use columns::ColumnList;
+use constraints::{ConstraintList, DeclareForm};
 
 const TYPES: [&str; 7] = ["String", "Text", "Int", "Decimal", "Boolean", "Date", "DateTime"];
 const MASKS: [&str; 4] = ["full", "partial:4", "email", "hash"];
+/// A label of the translation layer.
+type Label = fn(&crate::i18n::Strings) -> &'static str;
+/// The cache policies core accepts, with their labels.
+const CACHE_POLICIES: [(&str, Label); 3] = [
+    ("None", |s| s.schema_cache_none),
+    ("FullTable", |s| s.schema_cache_full_table),
+    ("IndividualRows", |s| s.schema_cache_individual_rows),
+];
 
 #[component]
 pub fn SchemaPage() -> impl IntoView {
@@ -81,13 +97,42 @@ pub fn DesignPage() -> impl IntoView {
     let name = move || params.read().get("name").unwrap_or_default();
     let attach = ServerAction::<AttachColumn>::new();
     let detach = ServerAction::<DetachColumn>::new();
+    let mover = ServerAction::<MoveColumn>::new();
+    let settings = ServerAction::<UpdateTableSettings>::new();
+    let declare = ServerAction::<DeclareConstraint>::new();
+    let drop_constraint = ServerAction::<DropConstraint>::new();
     let drop_table = ServerAction::<DeleteTable>::new();
+    // Bumped by the changes that succeed without leaving the page: the design loads again.
+    let changed = RwSignal::new(0_usize);
     let design = Resource::new(
-        move || (name(), attach.version().get() + detach.version().get() + feedback.reload.get() as usize),
+        move || {
+            let changes = attach.version().get() + detach.version().get() + changed.get();
+            (name(), changes + feedback.reload.get() as usize)
+        },
         |(table, _)| get_design(table),
     );
+    let reload_with = move |message: fn(&crate::i18n::Strings) -> &'static str| {
+        untrack(|| {
+            feedback.success(message(i18n.t()));
+            changed.update(|n| *n += 1);
+        })
+    };
     on_result(move || attach.value().get(), move |()| feedback.success(i18n.t().schema_column_added));
     on_result(move || detach.value().get(), move |()| feedback.success(i18n.t().schema_column_removed));
+    // A renamed table lives at another address (a full load, so the sidebar follows too).
+    on_result(
+        move || settings.value().get(),
+        move |path: String| {
+            let here = params.with_untracked(|p| p.get("name").map(|n| format!("/schema/{n}")));
+            if here.as_deref() == Some(path.as_str()) {
+                reload_with(|s| s.saved);
+            } else {
+                go_to(&path);
+            }
+        },
+    );
+    on_result(move || declare.value().get(), move |()| reload_with(|s| s.schema_constraint_declared));
+    on_result(move || drop_constraint.value().get(), move |()| reload_with(|s| s.schema_constraint_dropped));
     on_result(move || drop_table.value().get(), move |()| go_to("/schema"));
     let attach_error = failure(attach.value());
     let detach_error = failure(detach.value());
@@ -96,8 +141,7 @@ pub fn DesignPage() -> impl IntoView {
         <FormError error=detach_error />
         <Loaded resource=design view=move |d: TableDesign| {
             let table = d.name.clone();
-            let (for_detach, for_attach, for_drop) = (table.clone(), table.clone(), table.clone());
-            let library = d.library.clone();
+            let column_names: Vec<String> = d.columns.iter().map(|c| c.name.clone()).collect();
             view! {
                 <section class="panel">
                     <div class="row">
@@ -107,56 +151,73 @@ pub fn DesignPage() -> impl IntoView {
                         </p>
                         <a class="button secondary small" href=format!("/tables/{table}") data-testid="open-data">{tr(|s| s.schema_open_data)}</a>
                     </div>
-                    <table class="table" data-testid="design-columns">
-                        <thead><tr>
-                            <th scope="col">{tr(|s| s.name)}</th>
-                            <th scope="col">{tr(|s| s.schema_type)}</th>
-                            <th scope="col">{tr(|s| s.schema_rules)}</th>
-                            <th scope="col">{tr(|s| s.schema_default)}</th>
-                            <th scope="col">{tr(|s| s.description)}</th>
-                            <th scope="col">{tr(|s| s.actions)}</th>
-                        </tr></thead>
-                        <tbody>
-                            {d.columns.into_iter().map(|c| {
-                                let table = for_detach.clone();
-                                let column = c.name.clone();
-                                let flags = [
-                                    c.mandatory.then(|| i18n.t().schema_mandatory.to_owned()),
-                                    c.unique.then(|| i18n.t().schema_unique.to_owned()),
-                                    c.rule.clone(),
-                                    c.masking.clone().map(|m| format!("{} {m}", i18n.t().schema_masking)),
-                                ].into_iter().flatten().collect::<Vec<_>>().join(" · ");
-                                view! {
-                                    <tr data-testid="design-column" data-column=c.name.clone()>
-                                        <td><code>{c.name.clone()}</code></td>
-                                        <td>{c.data_type.clone()}</td>
-                                        <td class="small">{flags}</td>
-                                        <td class="small">{c.default_value.clone().unwrap_or_default()}</td>
-                                        <td class="small">{c.description.clone().unwrap_or_default()}</td>
-                                        <td>
-                                            <ActionForm action=detach>
-                                                <input type="hidden" name="table" value=table />
-                                                <input type="hidden" name="column" value=column />
-                                                <button class="button danger small" type="submit" data-testid="detach-column">{tr(|s| s.schema_remove_column)}</button>
-                                            </ActionForm>
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
+                    <ColumnList table=table.clone() columns=d.columns mover detach />
                 </section>
-                <AttachForm action=attach error=attach_error table=for_attach library />
+                <AttachForm action=attach error=attach_error table=table.clone() library=d.library />
+                <ConstraintList table=table.clone() constraints=d.constraints action=drop_constraint />
+                <DeclareForm table=table.clone() columns=column_names tables=d.tables action=declare />
+                <SettingsForm action=settings table=table.clone() description=d.description
+                    hierarchical=d.hierarchical cache_policy=d.cache_policy />
                 <section class="panel danger-zone">
                     <h2>{tr(|s| s.schema_delete_table)}</h2>
                     <p class="small muted">{tr(|s| s.schema_delete_table_lead)}</p>
                     <ActionForm action=drop_table>
-                        <input type="hidden" name="table" value=for_drop />
+                        <input type="hidden" name="table" value=table />
                         <button class="button danger" type="submit" data-testid="delete-table">{tr(|s| s.schema_delete_table)}</button>
                     </ActionForm>
                 </section>
             }.into_any()
         } />
+    }
+    .into_any()
+}
+
+/// The table's name, description, hierarchical flag and cache policy.
+#[component]
+fn SettingsForm(
+    action: ServerAction<UpdateTableSettings>,
+    table: String,
+    description: Option<String>,
+    hierarchical: bool,
+    cache_policy: String,
+) -> impl IntoView {
+    let error = failure(action.value());
+    view! {
+        <section class="panel" aria-labelledby="settings-title">
+            <h2 id="settings-title">{tr(|s| s.schema_settings)}</h2>
+            <FormError error />
+            <ActionForm action attr:class="form grid-form" attr:data-testid="settings-form">
+                <input type="hidden" name="table" value=table.clone() />
+                <div class="field">
+                    <label for="settings-name">{tr(|s| s.name)}</label>
+                    <input id="settings-name" name="table_name" required pattern="[a-z][a-z0-9_]{0,62}" value=table
+                        aria-invalid=invalid(error, "table_name") aria-describedby="table_name-error" />
+                    <FieldError error field="table_name" />
+                </div>
+                <div class="field">
+                    <label for="settings-cache">{tr(|s| s.schema_cache_policy)}</label>
+                    <select id="settings-cache" name="cache_policy" aria-invalid=invalid(error, "cache_policy")
+                        aria-describedby="settings-cache-hint cache_policy-error">
+                        {CACHE_POLICIES.iter().map(|(value, label)| view! {
+                            <option value=*value selected=*value == cache_policy>{tr(*label)}</option>
+                        }).collect_view()}
+                    </select>
+                    <p class="hint" id="settings-cache-hint">{tr(|s| s.schema_cache_hint)}</p>
+                    <FieldError error field="cache_policy" />
+                </div>
+                <div class="field wide">
+                    <label for="settings-description">{tr(|s| s.description)}</label>
+                    <input id="settings-description" name="description" value=description.unwrap_or_default() />
+                </div>
+                <label class="check">
+                    <input id="settings-hierarchical" type="checkbox" name="hierarchical" value="on" checked=hierarchical
+                        aria-invalid=invalid(error, "is_hierarchical") aria-describedby="is_hierarchical-error" />
+                    {tr(|s| s.schema_hierarchical)}
+                </label>
+                <FieldError error field="is_hierarchical" />
+                <button class="button" type="submit" data-testid="save-settings">{tr(|s| s.save)}</button>
+            </ActionForm>
+        </section>
     }
     .into_any()
 }

@@ -1,10 +1,14 @@
-//! The schema designer (`schema:manage`): tables (create, describe, delete) and their columns (attach a new
-//! definition or one from the attribute library, detach). Each function calls `tessera_core::eav::Eav`, which
-//! validates names, types, defaults and rules and answers RFC 9457 field errors.
+//! The schema designer (`schema:manage`): tables (create, rename, describe, settings, delete), their columns
+//! (attach a new definition or one from the attribute library, reorder, detach) and constraints
+//! ([`constraints`]). Each function calls `tessera_core::eav::Eav`, which validates names, types, defaults and
+//! rules and answers RFC 9457 field errors.
+
+pub mod constraints;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use self::constraints::ConstraintItem;
 use crate::errors::AppError;
 
 /// A column as the designer shows it.
@@ -36,9 +40,13 @@ pub struct TableDesign {
     pub hierarchical: bool,
     pub cache_policy: String,
     pub version: i64,
+    /// In display order.
     pub columns: Vec<DesignColumn>,
     /// Definitions of the attribute library not attached to this table (to pick from).
     pub library: Vec<String>,
+    pub constraints: Vec<ConstraintItem>,
+    /// Every table of the workspace (what a foreign key may reference).
+    pub tables: Vec<String>,
 }
 
 #[server(prefix = "/fn", endpoint = "schema/tables")]
@@ -145,6 +153,13 @@ pub async fn get_design(table: String) -> Result<TableDesign, AppError> {
         .map(|d| server::text(&d["column_name"]))
         .filter(|name| !columns.iter().any(|c| &c.name == name))
         .collect();
+    let constraints =
+        server::items(&eav.list_constraints(&table).await?).iter().map(ConstraintItem::from_json).collect();
+    let tables =
+        server::items(&eav.list_tables(None, Some(request.services.config.limits.max_page_size)).await?)
+            .iter()
+            .map(|t| server::text(&t["table_name"]))
+            .collect();
     Ok(TableDesign {
         name: server::text(&t["table_name"]),
         description: t["description"].as_str().map(str::to_owned),
@@ -153,6 +168,8 @@ pub async fn get_design(table: String) -> Result<TableDesign, AppError> {
         version: t["version"].as_i64().unwrap_or(0),
         columns,
         library,
+        constraints,
+        tables,
     })
 }
 
@@ -174,6 +191,70 @@ pub async fn create_table(
     let path = format!("/schema/{}", table_name.trim());
     request.redirect_plain_form(&path);
     Ok(path)
+}
+
+/// Renames a table and sets its description, hierarchical flag and cache policy (`None`, `FullTable`,
+/// `IndividualRows`); answers the designer's path under the (new) name (a plain form is redirected there).
+#[server(prefix = "/fn", endpoint = "schema/settings")]
+pub async fn update_table_settings(
+    table: String,
+    table_name: String,
+    description: String,
+    hierarchical: Option<String>,
+    cache_policy: String,
+) -> Result<String, AppError> {
+    let request = server::Request::capture()?;
+    let (_, actor) = request.caller_with(server::SCHEMA).await?;
+    let mut body = serde_json::json!({
+        "description": Some(description.trim()).filter(|d| !d.is_empty()),
+        "is_hierarchical": hierarchical.is_some(),
+        "cache_policy": cache_policy,
+    });
+    let new_name = table_name.trim();
+    if new_name != table {
+        body["table_name"] = serde_json::json!(new_name);
+    }
+    let updated = match request.services.eav().update_table(&actor, &table, &body).await {
+        Ok(updated) => updated,
+        // The name is taken: say so at the name.
+        Err(duplicate @ tessera_core::Error::Duplicate(_)) => {
+            return Err(server::at_field(duplicate, "table_name"))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let path = format!("/schema/{}", server::text(&updated["table_name"]));
+    request.redirect_plain_form(&path);
+    Ok(path)
+}
+
+/// Moves a column to `position` (0-based, clamped) of the table's display order by rewriting the
+/// `display_order` of the columns whose place changes; answers the column names in their new order.
+#[server(prefix = "/fn", endpoint = "schema/move-column")]
+pub async fn move_column(table: String, column: String, position: usize) -> Result<Vec<String>, AppError> {
+    let request = server::Request::capture()?;
+    let (_, actor) = request.caller_with(server::SCHEMA).await?;
+    let eav = request.services.eav();
+    let described = eav.get_table(&table).await?;
+    let current: Vec<(String, i64)> = server::array(&described["columns"])
+        .iter()
+        .map(|c| (server::text(&c["column_name"]), c["display_order"].as_i64().unwrap_or_default()))
+        .collect();
+    if !current.iter().any(|(name, _)| *name == column) {
+        return Err(AppError::new(
+            crate::errors::ErrorKind::NotFound,
+            format!("table '{table}' has no column '{column}'"),
+        ));
+    }
+    let mut order: Vec<String> =
+        current.iter().map(|(name, _)| name.clone()).filter(|name| *name != column).collect();
+    order.insert(position.min(order.len()), column);
+    for (place, name) in (1_i64..).zip(&order) {
+        if current.iter().any(|(n, o)| n == name && *o != place) {
+            eav.update_column(&actor, &table, name, &serde_json::json!({ "display_order": place })).await?;
+        }
+    }
+    request.redirect_plain_form(&format!("/schema/{table}"));
+    Ok(order)
 }
 
 #[server(prefix = "/fn", endpoint = "schema/delete-table")]
@@ -235,7 +316,28 @@ pub async fn detach_column(table: String, column: String) -> Result<(), AppError
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     pub use super::super::request::{array, items, scalar, text, Request};
+    use crate::errors::{AppError, ErrorKind, FieldMessage};
 
     /// The permission every designer function needs.
     pub const SCHEMA: &str = "schema:manage";
+
+    /// A core error shown at one field of the designer's form (a taken name is a 409 without a field).
+    pub fn at_field(error: tessera_core::Error, field: &str) -> AppError {
+        let mut error = AppError::from(error);
+        error.kind = ErrorKind::Invalid;
+        error.fields.push(FieldMessage { field: field.to_owned(), message: error.message.clone() });
+        error
+    }
+
+    /// A key's columns: in the order they were ticked (`order`, comma-separated) when that names exactly the
+    /// ticked ones, else as ticked (table order).
+    pub fn key_columns(ticked: Vec<String>, order: &str) -> Vec<String> {
+        let ordered: Vec<String> =
+            order.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        if ordered.len() == ticked.len() && ticked.iter().all(|c| ordered.contains(c)) {
+            ordered
+        } else {
+            ticked
+        }
+    }
 }

@@ -113,3 +113,131 @@ impl Auth {
         Ok(after)
     }
 }
+
+/// Most columns a grid layout may name in each of its lists.
+const MAX_LAYOUT_COLUMNS: usize = 500;
+/// Column widths the grid accepts, in CSS pixels.
+const WIDTHS: std::ops::RangeInclusive<i64> = 40..=2000;
+
+impl Auth {
+    /// The caller's grid layout of a table (`{"order", "hidden", "widths"}`), or an empty object.
+    pub async fn grid_layout(&self, principal: &Principal, table_id: uuid::Uuid) -> Result<Value> {
+        let mut sql = self.db.sql("SELECT layout FROM grid_layouts WHERE user_id = ");
+        sql.bind(principal.user_id).push(" AND logical_table_id = ").bind(table_id);
+        let Some(row) = self.db.fetch_optional(&sql).await? else { return Ok(json!({})) };
+        Ok(serde_json::from_str(&row.text("layout")?).unwrap_or_else(|_| json!({})))
+    }
+
+    /// `PUT /auth/preferences/grid/{table}` `{"order": [column…], "hidden": [column…], "widths": {column: px}}`
+    /// (every field optional). Replaces the caller's layout of that table; column names are kept as given
+    /// (a column detached later is ignored by the grid).
+    pub async fn set_grid_layout(
+        &self,
+        principal: &Principal,
+        table_id: uuid::Uuid,
+        body: &Value,
+    ) -> Result<Value> {
+        let layout = parse_layout(body)?;
+        let mut tx = self.db.begin().await?;
+        let mut delete = tx.sql("DELETE FROM grid_layouts WHERE user_id = ");
+        delete.bind(principal.user_id).push(" AND logical_table_id = ").bind(table_id);
+        tx.execute(&delete).await?;
+        let mut insert =
+            tx.sql("INSERT INTO grid_layouts (user_id, logical_table_id, layout, updated_at) VALUES (");
+        insert.bind(principal.user_id).push(", ").bind(table_id).push(", ");
+        insert.bind(layout.to_string()).push(", ").bind(chrono::Utc::now()).push(")");
+        tx.execute(&insert).await?;
+        tx.commit().await?;
+        Ok(layout)
+    }
+}
+
+/// Validates a grid layout and returns it normalised (absent lists as empty ones).
+fn parse_layout(body: &Value) -> Result<Value> {
+    let mut fields = Fields::new(body, "")?;
+    let order = fields.raw("order");
+    let hidden = fields.raw("hidden");
+    let widths = fields.raw("widths");
+    fields.finish()?;
+    let mut errors = Vec::new();
+    let mut names = |field: &str, value: Option<&Value>| -> Vec<String> {
+        let Some(value) = value.filter(|v| !v.is_null()) else { return Vec::new() };
+        match value.as_array() {
+            Some(items) if items.len() > MAX_LAYOUT_COLUMNS => {
+                errors.push(FieldError::new(
+                    field,
+                    ErrorCode::Invalid,
+                    format!("at most {MAX_LAYOUT_COLUMNS} columns"),
+                ));
+                Vec::new()
+            }
+            Some(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| match item.as_str() {
+                    Some(name) if crate::eav::names::is_valid_name(name) => Some(name.to_owned()),
+                    _ => {
+                        errors.push(FieldError::new(
+                            format!("{field}[{i}]"),
+                            ErrorCode::Invalid,
+                            "expected a column name",
+                        ));
+                        None
+                    }
+                })
+                .collect(),
+            None => {
+                errors.push(FieldError::new(field, ErrorCode::Invalid, "expected an array of column names"));
+                Vec::new()
+            }
+        }
+    };
+    let order = names("order", order);
+    let hidden = names("hidden", hidden);
+    let mut sizes = serde_json::Map::new();
+    match widths.filter(|v| !v.is_null()) {
+        None => {}
+        Some(Value::Object(map)) if map.len() <= MAX_LAYOUT_COLUMNS => {
+            for (name, px) in map {
+                match px.as_i64() {
+                    Some(px) if WIDTHS.contains(&px) && crate::eav::names::is_valid_name(name) => {
+                        sizes.insert(name.clone(), json!(px));
+                    }
+                    _ => errors.push(FieldError::new(
+                        format!("widths.{name}"),
+                        ErrorCode::Invalid,
+                        format!("expected a width from {} to {} pixels", WIDTHS.start(), WIDTHS.end()),
+                    )),
+                }
+            }
+        }
+        Some(_) => errors.push(FieldError::new(
+            "widths",
+            ErrorCode::Invalid,
+            format!("expected an object of column name → pixels (at most {MAX_LAYOUT_COLUMNS})"),
+        )),
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    Ok(json!({ "order": order, "hidden": hidden, "widths": sizes }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_are_checked_and_normalised() {
+        let ok = parse_layout(&json!({"order": ["b", "a"], "widths": {"a": 120}})).unwrap();
+        assert_eq!(ok, json!({"order": ["b", "a"], "hidden": [], "widths": {"a": 120}}));
+        let fields = |body: Value| match parse_layout(&body) {
+            Err(Error::Validation(errors)) => errors.into_iter().map(|e| e.field).collect::<Vec<_>>(),
+            other => panic!("expected field errors, got {other:?}"),
+        };
+        assert_eq!(fields(json!({"hidden": ["ok", "Not Valid"]})), ["hidden[1]"]);
+        assert_eq!(fields(json!({"widths": {"a": 5}})), ["widths.a"]);
+        assert_eq!(fields(json!({"order": "a"})), ["order"]);
+        assert!(matches!(parse_layout(&json!({"colour": 1})), Err(Error::BadRequest(..))));
+    }
+}

@@ -239,6 +239,32 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
+/// The RFC 7396 merge patch that turns `before` into `after` (`merge_patch(before, diff) == after` whenever
+/// `after` holds no JSON nulls inside objects, which a merge patch cannot express).
+pub fn merge_diff(before: &Value, after: &Value) -> Value {
+    match (before, after) {
+        (Value::Object(old), Value::Object(new)) => {
+            let mut patch = Map::new();
+            for key in old.keys().filter(|k| !new.contains_key(*k)) {
+                patch.insert(key.clone(), Value::Null);
+            }
+            for (key, value) in new {
+                match old.get(key) {
+                    Some(previous) if previous == value => {}
+                    Some(previous) => {
+                        patch.insert(key.clone(), merge_diff(previous, value));
+                    }
+                    None => {
+                        patch.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            Value::Object(patch)
+        }
+        _ => after.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +301,17 @@ mod tests {
         let mut target = json!({"a": [1]});
         merge_patch(&mut target, &json!({"a": {"b": 1}, "n": null}));
         assert_eq!(target, json!({"a": {"b": 1}}));
+    }
+
+    #[test]
+    fn merge_diff_is_undone_by_merge_patch() {
+        let before = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": [1], "gone": true});
+        let after = json!({"a": 1, "b": {"c": 5}, "e": [1, 2], "new": "x"});
+        let diff = merge_diff(&before, &after);
+        assert_eq!(diff, json!({"gone": null, "b": {"c": 5, "d": null}, "e": [1, 2], "new": "x"}));
+        let mut patched = before.clone();
+        merge_patch(&mut patched, &diff);
+        assert_eq!(patched, after);
+        assert_eq!(merge_diff(&after, &after), json!({}));
     }
 }

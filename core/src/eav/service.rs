@@ -206,6 +206,18 @@ impl Eav {
         Ok(constraint)
     }
 
+    /// Parses and type-checks a CHECK expression against `table`'s columns without declaring anything (the
+    /// designer's live feedback): a bad expression is the 400 a declaration would answer, naming
+    /// `check_expression`, syntax errors with their position.
+    pub async fn parse_check(&self, table: &str, expression: &str) -> Result<()> {
+        let mut tx = self.db.begin_read().await?;
+        let table = self.table_for_read(&mut tx, table).await?;
+        tx.commit().await?;
+        super::check::parse_check(expression, &|c| table.column(c).map(|col| col.data_type))
+            .map(drop)
+            .map_err(|e| Error::BadRequest(vec![e]))
+    }
+
     pub async fn list_constraints(&self, table: &str) -> Result<Value> {
         let table = self.table(table).await?;
         let mut items: Vec<Value> =

@@ -59,6 +59,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(delete "/auth/sessions/{id}", "Auth", "Revoke one session", NONE, revoke_session),
         endpoint!(get "/auth/preferences", "Auth", "The caller's language and time zone", OBJ, get_preferences),
         endpoint!(put "/auth/preferences", "Auth", "Set the caller's language (en, es) and time zone (IANA)", OBJ, put_preferences),
+        endpoint!(get "/auth/preferences/grid/{table}", "Auth", "The caller's grid layout of a table (column order, hidden columns, widths)", OBJ, get_grid_layout),
+        endpoint!(put "/auth/preferences/grid/{table}", "Auth", "Replace the caller's grid layout of a table", OBJ, put_grid_layout),
         endpoint!(post "/auth/password/change", "Auth", "Change the caller's password", NONE, change_password),
         endpoint!(post "/auth/password/reset/request", "Auth", "Mail a password-reset link (always 202)", (202, None), reset_request),
         endpoint!(post "/auth/password/reset/confirm", "Auth", "Set a new password with a reset token", NONE, reset_confirm),
@@ -267,6 +269,23 @@ async fn revoke_other_sessions(State(s): State<Services>, caller: Caller) -> Api
 async fn get_preferences(State(s): State<Services>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require_session()?;
     Ok(Json(json!(s.auth().preferences(&caller.principal).await?)))
+}
+
+async fn get_grid_layout(
+    State(s): State<Services>,
+    caller: Caller,
+    ApiPath(table): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.grid_layout(&caller.principal, caller.actor.clone(), &table).await?))
+}
+
+async fn put_grid_layout(
+    State(s): State<Services>,
+    caller: Caller,
+    ApiPath(table): ApiPath<String>,
+    ApiJson(body): ApiJson,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.set_grid_layout(&caller.principal, caller.actor.clone(), &table, &body).await?))
 }
 
 async fn put_preferences(

@@ -1,7 +1,9 @@
 //! The data grid of one table: virtual scrolling over keyset pages (the DOM holds only the rows in view, at
-//! any table size), a sticky header that sorts, keyboard navigation and inline editing with typed editors,
-//! the server's field errors on the cell and a 409 shown with the row's current version and a choice to
-//! reload or overwrite.
+//! any table size), a sticky header with multi-column sort, a filter builder, keyboard navigation and
+//! inline editing with typed editors, cell ranges copied and pasted as TSV (a paste is one batch), undo of
+//! recent edits, the server's field errors on the cell, a 409 shown with the row's current version and a
+//! choice to reload or overwrite, a row drawer, a tree view for hierarchical tables, columns the user hides,
+//! resizes and reorders (remembered per user) and the current view exported to CSV or XLSX.
 //!
 //! Rows come in blocks of `BLOCK`: block k+1 continues block k's cursor when it is known, otherwise it is
 //! read with `offset` (a jump into the middle of the table). The row count is the server's estimate until
@@ -12,22 +14,31 @@ use std::collections::{HashMap, HashSet};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::clip;
+use super::columns::ColumnsPanel;
+use super::drawer::RowDrawer;
+use super::editor::CellEditor;
+use super::filter::{view_json, Filter, FilterBuilder};
+use super::tree::TreeView;
+use crate::components::browser;
 use crate::components::feedback::use_feedback;
 use crate::components::loaded::Loaded;
 use crate::components::shell::PageHeader;
 use crate::errors::AppError;
 use crate::i18n::tr;
 use crate::server_fns::data::{
-    create_grid_row, delete_grid_rows, get_grid_meta, get_grid_rows, save_cell, CellSaved, GridColumn,
-    GridMeta, GridRow,
+    create_grid_row, delete_grid_rows, duplicate_grid_rows, get_grid_meta, get_grid_rows, save_cell,
+    save_cells, save_grid_layout, CellEdit, CellSaved, GridColumn, GridLayout, GridMeta, GridRow,
 };
 
 /// Height of a row in pixels (the stylesheet's `--grid-row-height`).
-const ROW_H: f64 = 32.0;
+pub const ROW_H: f64 = 32.0;
 /// Rows per request.
 const BLOCK: usize = 100;
 /// Rows rendered above and below the visible ones.
 const OVERSCAN: usize = 10;
+/// Edits that can be undone.
+const UNDO_DEPTH: usize = 50;
 
 #[component]
 pub fn TablePage() -> impl IntoView {
@@ -41,12 +52,11 @@ pub fn TablePage() -> impl IntoView {
     .into_any()
 }
 
-/// A cell being edited: where, and the text typed so far.
-#[derive(Clone, PartialEq)]
+/// A cell being edited: the row and the column (an index into the table's columns).
+#[derive(Clone, Copy, PartialEq)]
 struct Editing {
     row: usize,
     col: usize,
-    text: String,
 }
 
 /// A save refused because the row changed: the row as it is now and the value the user wanted.
@@ -58,6 +68,28 @@ struct Conflict {
     wanted: Option<String>,
 }
 
+/// One cell changed by the user, for undo.
+#[derive(Clone, PartialEq)]
+struct Change {
+    id: String,
+    col: usize,
+    before: Option<String>,
+}
+
+/// The display order of the columns under a layout: indexes into `columns`, hidden ones left out; columns
+/// the layout does not name (new ones) come last in table order.
+pub fn display_order(columns: &[GridColumn], layout: &GridLayout) -> Vec<usize> {
+    let mut order: Vec<usize> =
+        layout.order.iter().filter_map(|name| columns.iter().position(|c| &c.name == name)).collect();
+    for j in 0..columns.len() {
+        if !order.contains(&j) {
+            order.push(j);
+        }
+    }
+    order.retain(|&j| !layout.hidden.contains(&columns[j].name));
+    order
+}
+
 #[component]
 fn Grid(meta: GridMeta) -> impl IntoView {
     let feedback = use_feedback();
@@ -65,34 +97,56 @@ fn Grid(meta: GridMeta) -> impl IntoView {
     let columns = StoredValue::new(meta.columns.clone());
     let can_update = meta.can_update;
     let (can_create, can_delete) = (meta.can_create, meta.can_delete);
-    let ncols = meta.columns.len();
+    let hierarchical = meta.hierarchical;
+    let layout = RwSignal::new(meta.layout.clone());
+    let shown = Memo::new(move |_| layout.with(|l| columns.with_value(|c| display_order(c, l))));
     let total = RwSignal::new(usize::try_from(meta.total).unwrap_or(0));
     // Until the last block says where the table ends.
     let estimate = RwSignal::new(meta.total_is_estimate);
-    let sort = RwSignal::new(String::new());
+    let sort: RwSignal<Vec<(String, bool)>> = RwSignal::new(Vec::new());
+    let filter = RwSignal::new(Filter::default());
+    let filter_error: RwSignal<Option<String>> = RwSignal::new(None);
+    let view = Memo::new(move |_| {
+        let f = filter.with(|f| columns.with_value(|c| f.to_json(c)));
+        view_json(&sort.get(), f)
+    });
     let blocks: RwSignal<HashMap<usize, Vec<GridRow>>> = RwSignal::new(HashMap::new());
     let cursors: RwSignal<HashMap<usize, String>> = RwSignal::new(HashMap::new());
     let pending: RwSignal<HashSet<usize>> = RwSignal::new(HashSet::new());
+    // The next first block also asks for the view's row count (after a new sort or filter).
+    let recount = RwSignal::new(false);
     let scroll_top = RwSignal::new(0.0_f64);
     let viewport_h = RwSignal::new(600.0_f64);
+    // The active cell: row, display position.
     let active = RwSignal::new((0_usize, 0_usize));
+    // The other corner of a selected range (Shift+arrows), if any.
+    let anchor: RwSignal<Option<(usize, usize)>> = RwSignal::new(None);
     let editing: RwSignal<Option<Editing>> = RwSignal::new(None);
+    let draft: RwSignal<Option<String>> = RwSignal::new(None);
     let cell_error: RwSignal<Option<(usize, usize, String)>> = RwSignal::new(None);
     let conflict: RwSignal<Option<Conflict>> = RwSignal::new(None);
     let selected: RwSignal<HashSet<String>> = RwSignal::new(HashSet::new());
+    let undo: RwSignal<Vec<Vec<Change>>> = RwSignal::new(Vec::new());
     let adding = RwSignal::new(false);
     let confirming = RwSignal::new(false);
-    // Bumped by every new sort: answers for an older sort are dropped.
+    let filtering = RwSignal::new(false);
+    let arranging = RwSignal::new(false);
+    let tree = RwSignal::new(false);
+    let drawer: RwSignal<Option<String>> = RwSignal::new(None);
+    // Bumped by every new view or reload: answers for an older one are dropped.
     let generation = RwSignal::new(0_u32);
+    // Bumped to read the visible blocks again (after rows were added or deleted).
+    let reload = RwSignal::new(0_u32);
     let viewport = NodeRef::<leptos::html::Div>::new();
 
     let row_at =
         move |i: usize| blocks.with(|b| b.get(&(i / BLOCK)).and_then(|rows| rows.get(i % BLOCK).cloned()));
+    let column_at = move |d: usize| shown.with(|s| s.get(d).copied());
     let visible = Memo::new(move |_| {
         let first = (scroll_top.get() / ROW_H) as usize;
-        let shown = (viewport_h.get() / ROW_H).ceil() as usize + 1;
+        let count = (viewport_h.get() / ROW_H).ceil() as usize + 1;
         let start = first.saturating_sub(OVERSCAN);
-        let end = (first + shown + OVERSCAN).min(total.get());
+        let end = (first + count + OVERSCAN).min(total.get());
         start..end.max(start)
     });
 
@@ -107,9 +161,10 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         });
         let cursor = block.checked_sub(1).and_then(|prev| cursors.with_untracked(|c| c.get(&prev).cloned()));
         let offset = if cursor.is_some() || block == 0 { None } else { Some((block * BLOCK) as i64) };
-        let (name, order, started) = (table.get_value(), sort.get_untracked(), generation.get_untracked());
+        let count = block == 0 && recount.get_untracked();
+        let (name, body, started) = (table.get_value(), view.get_untracked(), generation.get_untracked());
         leptos::task::spawn_local(async move {
-            let answer = get_grid_rows(name, order, cursor, offset, BLOCK as i64).await;
+            let answer = get_grid_rows(name, body, cursor, offset, BLOCK as i64, count).await;
             if generation.get_untracked() != started {
                 return;
             }
@@ -118,6 +173,12 @@ fn Grid(meta: GridMeta) -> impl IntoView {
             });
             match answer {
                 Ok(page) => {
+                    filter_error.set(None);
+                    if let Some((n, is_estimate)) = page.total {
+                        recount.set(false);
+                        total.set(usize::try_from(n).unwrap_or(0));
+                        estimate.set(is_estimate);
+                    }
                     if page.next_cursor.is_none() {
                         total.set(block * BLOCK + page.rows.len());
                         estimate.set(false);
@@ -133,13 +194,18 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                         b.insert(block, page.rows);
                     });
                 }
+                Err(e) if e.message.to_lowercase().contains("filter") || e.field("filter").is_some() => {
+                    filter_error.set(Some(e.field("filter").unwrap_or(&e.message).to_owned()));
+                    total.set(0);
+                }
                 Err(e) => feedback.error(&e),
             }
         });
     };
     Effect::new(move |_| {
         let range = visible.get();
-        sort.track();
+        view.track();
+        reload.track();
         if range.is_empty() {
             if total.get() == 0 {
                 load(0);
@@ -151,37 +217,62 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         }
     });
 
-    let resort = move |column: String| {
-        let next = match sort.get_untracked().split_once(':') {
-            Some((c, "asc")) if c == column => format!("{column}:desc"),
-            Some((c, "desc")) if c == column => String::new(),
-            _ => format!("{column}:asc"),
-        };
+    // Read every block again (a new view, rows added or deleted).
+    let reset = move || {
         generation.update(|g| *g += 1);
         blocks.set(HashMap::new());
         cursors.set(HashMap::new());
         pending.set(HashSet::new());
-        sort.set(next);
+    };
+    // A new sort or filter: count again, from the top.
+    Effect::new(move |previous: Option<String>| {
+        let body = view.get();
+        if previous.is_some_and(|p| p != body) {
+            reset();
+            recount.set(true);
+            total.set(0);
+            active.set((0, 0));
+            anchor.set(None);
+            if let Some(el) = viewport.get_untracked() {
+                el.set_scroll_top(0);
+            }
+        }
+        body
+    });
+    let refresh = move |delta: isize| {
+        reset();
+        total.update(|t| *t = t.saturating_add_signed(delta));
+        reload.update(|r| *r += 1);
     };
 
-    // After rows were added or deleted: read every block again.
-    let refresh = move |delta: isize| {
-        generation.update(|g| *g += 1);
-        blocks.set(HashMap::new());
-        cursors.set(HashMap::new());
-        pending.set(HashSet::new());
-        total.update(|t| *t = t.saturating_add_signed(delta));
-        sort.notify();
+    let resort = move |column: String, add: bool| {
+        sort.update(|keys| {
+            let at = keys.iter().position(|(c, _)| *c == column);
+            match (at, add) {
+                (Some(i), _) if !keys[i].1 => keys[i].1 = true,
+                (Some(i), true) => {
+                    keys.remove(i);
+                }
+                (Some(_), false) => keys.clear(),
+                (None, true) => keys.push((column, false)),
+                (None, false) => *keys = vec![(column, false)],
+            }
+        });
     };
-    let delete_selected = move || {
-        let ids: Vec<String> = selected.get_untracked().into_iter().collect();
+
+    let run_ids = move |ids: Vec<String>, duplicate: bool| {
         let name = table.get_value();
         leptos::task::spawn_local(async move {
-            match delete_grid_rows(name, ids.join(",")).await {
-                Ok(count) => {
+            let answer = if duplicate {
+                duplicate_grid_rows(name, ids.join(",")).await.map(|n| n as isize)
+            } else {
+                delete_grid_rows(name, ids.join(",")).await.map(|n| -(n as isize))
+            };
+            match answer {
+                Ok(delta) => {
                     selected.set(HashSet::new());
                     confirming.set(false);
-                    refresh(-(count as isize));
+                    refresh(delta);
                 }
                 Err(e) => feedback.error(&e),
             }
@@ -205,10 +296,23 @@ fn Grid(meta: GridMeta) -> impl IntoView {
             let _ = el.focus();
         }
     };
+    // The loaded row with this id (rows move when the view changes).
+    let find_row = move |id: &str| {
+        blocks.with_untracked(|b| {
+            b.iter().find_map(|(k, rows)| rows.iter().position(|r| r.id == id).map(|i| k * BLOCK + i))
+        })
+    };
+    let put_row = move |row: GridRow| {
+        if let Some(i) = find_row(&row.id) {
+            replace_row(blocks, i, row);
+        }
+    };
+    let column_name = move |col: usize| columns.with_value(|c| c.get(col).map(|c| c.name.clone()));
 
-    let save = move |row: usize, col: usize, text: Option<String>, version: Option<i64>| {
+    let save = move |row: usize, col: usize, text: Option<String>, version: Option<i64>, record: bool| {
         let Some(current) = row_at(row) else { return };
-        let Some(column) = columns.with_value(|c| c.get(col).map(|c| c.name.clone())) else { return };
+        let Some(column) = column_name(col) else { return };
+        let before = current.cells.get(col).cloned().flatten();
         let version = version.unwrap_or(current.version);
         let name = table.get_value();
         leptos::task::spawn_local(async move {
@@ -217,7 +321,10 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 Ok(CellSaved::Saved(saved)) => {
                     cell_error.set(None);
                     conflict.set(None);
-                    replace_row(blocks, row, saved);
+                    if record {
+                        push_undo(undo, vec![Change { id: saved.id.clone(), col, before }]);
+                    }
+                    put_row(saved);
                 }
                 Ok(CellSaved::Conflict(now)) => {
                     conflict.set(Some(Conflict { row, col, current: now, wanted }))
@@ -234,25 +341,150 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         });
     };
 
-    let start_edit = move |row: usize, col: usize| {
-        if !can_update || row_at(row).is_none() {
+    // Writes many cells as one batch: `cells` are (row, column index, text). `record`: undoable.
+    let save_many = move |cells: Vec<(usize, usize, Option<String>)>, record: bool| {
+        let mut edits = Vec::new();
+        let mut changes = Vec::new();
+        let mut rows_in_order: Vec<usize> = Vec::new();
+        for (i, col, value) in cells {
+            let (Some(row), Some(column)) = (row_at(i), column_name(col)) else { continue };
+            if !rows_in_order.contains(&i) {
+                rows_in_order.push(i);
+            }
+            changes.push(Change { id: row.id.clone(), col, before: row.cells.get(col).cloned().flatten() });
+            edits.push(CellEdit { id: row.id, version: row.version, column, value });
+        }
+        if edits.is_empty() {
             return;
         }
-        let text = row_at(row).and_then(|r| r.cells.get(col).cloned().flatten()).unwrap_or_default();
-        editing.set(Some(Editing { row, col, text }));
+        let first_col = changes.first().map_or(0, |c| c.col);
+        let name = table.get_value();
+        let body = serde_json::to_string(&edits).unwrap_or_default();
+        leptos::task::spawn_local(async move {
+            match save_cells(name, body).await {
+                Ok(rows) => {
+                    cell_error.set(None);
+                    let n = rows.len();
+                    for row in rows {
+                        put_row(row);
+                    }
+                    if record {
+                        push_undo(undo, changes);
+                    }
+                    feedback.success(format!("{} {n}", tr(|s| s.grid_rows_saved)()));
+                }
+                Err(e) => {
+                    // `operations[k]…` is the k-th edited row.
+                    let at = e.fields.first().and_then(|f| {
+                        let k: usize =
+                            f.field.strip_prefix("operations[")?.split(']').next()?.parse().ok()?;
+                        let row = *rows_in_order.get(k)?;
+                        let column = f.field.split(".values.").nth(1).map(str::to_owned);
+                        let col = column
+                            .and_then(|c| columns.with_value(|cols| cols.iter().position(|x| x.name == c)))
+                            .unwrap_or(first_col);
+                        Some((row, col, f.message.clone()))
+                    });
+                    match at {
+                        Some(cell) => cell_error.set(Some(cell)),
+                        None => feedback.error(&e),
+                    }
+                }
+            }
+        });
+    };
+
+    let undo_last = move || {
+        let Some(changes) = undo.try_update(|u| u.pop()).flatten() else { return };
+        let cells: Vec<(usize, usize, Option<String>)> =
+            changes.into_iter().filter_map(|c| Some((find_row(&c.id)?, c.col, c.before))).collect();
+        save_many(cells, false);
+    };
+
+    let start_edit = move |row: usize, d: usize, typed: Option<String>| {
+        let Some(col) = column_at(d) else { return };
+        let masked = columns.with_value(|c| c[col].masked);
+        if !can_update || masked || row_at(row).is_none() {
+            return;
+        }
+        let text = typed.or_else(|| row_at(row).and_then(|r| r.cells.get(col).cloned().flatten()));
+        draft.set(text);
+        editing.set(Some(Editing { row, col }));
     };
     let finish_edit = move |commit: bool| {
         if let Some(edit) = editing.get_untracked() {
             editing.set(None);
             if commit {
                 let before = row_at(edit.row).and_then(|r| r.cells.get(edit.col).cloned().flatten());
-                let after = Some(edit.text.clone()).filter(|t| !t.is_empty());
+                let after = draft.get_untracked().filter(|t| !t.is_empty());
                 if before != after {
-                    save(edit.row, edit.col, after, None);
+                    save(edit.row, edit.col, after, None, true);
                 }
             }
             focus_grid();
         }
+    };
+
+    // The selected range (rows and display positions, inclusive), or the active cell alone.
+    let range = move || {
+        let (r, d) = active.get_untracked();
+        let (ar, ad) = anchor.get_untracked().unwrap_or((r, d));
+        (r.min(ar)..=r.max(ar), d.min(ad)..=d.max(ad))
+    };
+    let in_range = move |i: usize, d: usize| {
+        let Some((ar, ad)) = anchor.get() else { return false };
+        let (r, c) = active.get();
+        (r.min(ar)..=r.max(ar)).contains(&i) && (c.min(ad)..=c.max(ad)).contains(&d)
+    };
+    let on_copy = move |ev: leptos::ev::ClipboardEvent| {
+        if editing.with_untracked(Option::is_some) {
+            return;
+        }
+        ev.prevent_default();
+        let (rows, cols) = range();
+        let block: Vec<Vec<Option<String>>> = rows
+            .map(|i| {
+                let row = row_at(i);
+                cols.clone()
+                    .map(|d| {
+                        column_at(d)
+                            .and_then(|j| row.as_ref().and_then(|r| r.cells.get(j).cloned().flatten()))
+                    })
+                    .collect()
+            })
+            .collect();
+        browser::set_copied_text(&ev, &clip::to_tsv(&block));
+    };
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        if editing.with_untracked(Option::is_some) || !can_update {
+            return;
+        }
+        ev.prevent_default();
+        let block = clip::from_tsv(&browser::pasted_text(&ev));
+        let (top, left) = active.get_untracked();
+        let mut cells = Vec::new();
+        for (r, line) in block.iter().enumerate() {
+            for (c, value) in line.iter().enumerate() {
+                let (i, d) = (top + r, left + c);
+                let Some(col) = column_at(d) else { continue };
+                if i >= total.get_untracked() || row_at(i).is_none() {
+                    continue;
+                }
+                if columns.with_value(|cs| cs[col].masked) {
+                    continue;
+                }
+                cells.push((i, col, value.clone()));
+            }
+        }
+        if !block.is_empty() {
+            let last = (top + block.len() - 1, left + block.iter().map(Vec::len).max().unwrap_or(1) - 1);
+            anchor.set(Some((top, left)));
+            active.set((
+                last.0.min(total.get_untracked().saturating_sub(1)),
+                last.1.min(shown.with(Vec::len).saturating_sub(1)),
+            ));
+        }
+        save_many(cells, true);
     };
 
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
@@ -263,27 +495,50 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         let rows = total.get_untracked();
         let page = ((viewport_h.get_untracked() / ROW_H) as usize).saturating_sub(2).max(1);
         let last_row = rows.saturating_sub(1);
-        let last_col = ncols.saturating_sub(1);
-        let next = match ev.key().as_str() {
+        let last_col = shown.with_untracked(Vec::len).saturating_sub(1);
+        let key = ev.key();
+        let ctrl = ev.ctrl_key() || ev.meta_key();
+        let next = match key.as_str() {
             "ArrowDown" => (row.saturating_add(1).min(last_row), col),
             "ArrowUp" => (row.saturating_sub(1), col),
             "ArrowRight" => (row, col.saturating_add(1).min(last_col)),
             "ArrowLeft" => (row, col.saturating_sub(1)),
             "Tab" if ev.shift_key() => (row, col.saturating_sub(1)),
             "Tab" => (row, col.saturating_add(1).min(last_col)),
-            "Home" if ev.ctrl_key() => (0, 0),
-            "End" if ev.ctrl_key() => (last_row, last_col),
+            "Home" if ctrl => (0, 0),
+            "End" if ctrl => (last_row, last_col),
             "Home" => (row, 0),
             "End" => (row, last_col),
             "PageDown" => (row.saturating_add(page).min(last_row), col),
             "PageUp" => (row.saturating_sub(page), col),
+            "z" | "Z" if ctrl && can_update => {
+                ev.prevent_default();
+                undo_last();
+                return;
+            }
+            "Enter" if ev.shift_key() => {
+                ev.prevent_default();
+                drawer.set(row_at(row).map(|r| r.id));
+                return;
+            }
             "Enter" | "F2" => {
                 ev.prevent_default();
-                start_edit(row, col);
+                start_edit(row, col, None);
                 return;
             }
             "Escape" => {
                 cell_error.set(None);
+                anchor.set(None);
+                return;
+            }
+            "Delete" | "Backspace" if can_update => {
+                ev.prevent_default();
+                let (rows, cols) = range();
+                let cells = rows
+                    .flat_map(|i| cols.clone().filter_map(move |d| Some((i, column_at(d)?, None))))
+                    .filter(|(_, j, _)| !columns.with_value(|c| c[*j].masked))
+                    .collect();
+                save_many(cells, true);
                 return;
             }
             " " if can_delete => {
@@ -293,62 +548,138 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 }
                 return;
             }
+            // Typing a character starts editing with it.
+            k if k.chars().count() == 1 && !ctrl && !ev.alt_key() => {
+                ev.prevent_default();
+                start_edit(row, col, Some(k.to_owned()));
+                return;
+            }
             _ => return,
         };
         ev.prevent_default();
+        if ev.shift_key() && key.starts_with("Arrow") {
+            if anchor.get_untracked().is_none() {
+                anchor.set(Some((row, col)));
+            }
+        } else {
+            anchor.set(None);
+        }
         active.set(next);
         scroll_into_view(next.0);
     };
 
-    let header = move || {
-        columns.with_value(|cols| {
-            cols.iter()
-                .enumerate()
-                .map(|(j, c)| {
-                    let name = c.name.clone();
-                    let key = c.name.clone();
-                    let state = move || match sort.get().split_once(':') {
-                        Some((s, "asc")) if s == key => "ascending",
-                        Some((s, "desc")) if s == key => "descending",
-                        _ => "none",
-                    };
-                    let mark = state.clone();
-                    view! {
-                        <div role="columnheader" class="cell head" aria-colindex=j + 2 aria-sort=state>
-                            <button class="sort" type="button" data-testid="grid-sort"
-                                on:click={ let name = name.clone(); move |_| resort(name.clone()) }>
-                                {name.clone()}
-                                <span class="sort-mark" aria-hidden="true">{move || match mark() {
-                                    "ascending" => "▲",
-                                    "descending" => "▼",
-                                    _ => "",
-                                }}</span>
-                            </button>
-                            <span class="type">{c.data_type.clone()}</span>
-                        </div>
-                    }
-                })
-                .collect_view()
-        })
+    let save_layout = move || {
+        let (name, body) =
+            (table.get_value(), serde_json::to_string(&layout.get_untracked()).unwrap_or_default());
+        leptos::task::spawn_local(async move {
+            if let Err(e) = save_grid_layout(name, body).await {
+                feedback.error(&e);
+            }
+        });
+    };
+    let width_of = move |col: usize| {
+        let name = column_name(col).unwrap_or_default();
+        layout.with(|l| l.widths.iter().find(|(c, _)| *c == name).map(|(_, px)| *px))
+    };
+    let template = move || {
+        let widths: Vec<String> = shown
+            .get()
+            .into_iter()
+            .map(|j| width_of(j).map_or_else(|| "minmax(9rem, 14rem)".to_owned(), |px| format!("{px}px")))
+            .collect();
+        format!("--grid-columns: 4.5rem {}", widths.join(" "))
     };
 
-    let cell_view = move |i: usize, j: usize| {
-        let is_active = move || active.get() == (i, j);
-        let is_editing = move || editing.with(|e| e.as_ref().is_some_and(|e| e.row == i && e.col == j));
+    // Column resizing with the pointer: the handle at a header's right edge.
+    let resizing: RwSignal<Option<(usize, f64, f64)>> = RwSignal::new(None);
+    let header = move || {
+        shown
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(d, j)| {
+                let c = columns.with_value(|cs| cs[j].clone());
+                let key = c.name.clone();
+                let state = move || match sort.with(|s| s.iter().position(|(n, _)| *n == key).map(|i| (i, s[i].1))) {
+                    Some((_, false)) => "ascending",
+                    Some((_, true)) => "descending",
+                    None => "none",
+                };
+                let key = c.name.clone();
+                let rank = move || {
+                    sort.with(|s| {
+                        let at = s.iter().position(|(n, _)| *n == key)?;
+                        (s.len() > 1).then(|| (at + 1).to_string())
+                    })
+                };
+                let mark = state.clone();
+                let name = c.name.clone();
+                view! {
+                    <div role="columnheader" class="cell head" aria-colindex=d + 2 aria-sort=state data-column=c.name.clone()>
+                        <button class="sort" type="button" data-testid="grid-sort" title=tr(|s| s.grid_sort_hint)
+                            on:click=move |ev| resort(name.clone(), ev.shift_key())>
+                            {c.name.clone()}
+                            <span class="sort-mark" aria-hidden="true">{move || match mark() {
+                                "ascending" => "▲",
+                                "descending" => "▼",
+                                _ => "",
+                            }}<sub>{rank}</sub></span>
+                        </button>
+                        <span class="type">{c.data_type.clone()}{c.masked.then_some(" · ***")}</span>
+                        <span class="resize" aria-hidden="true" data-testid="grid-resize"
+                            on:pointerdown=move |ev: leptos::ev::PointerEvent| {
+                                ev.prevent_default();
+                                ev.stop_propagation();
+                                let el = event_target::<leptos::web_sys::Element>(&ev);
+                                let _ = el.set_pointer_capture(ev.pointer_id());
+                                let start = el.parent_element().map_or(150.0, |h| f64::from(h.client_width()));
+                                resizing.set(Some((j, f64::from(ev.client_x()), start)));
+                            }
+                            on:pointermove=move |ev: leptos::ev::PointerEvent| {
+                                let Some((col, x0, w0)) = resizing.get_untracked() else { return };
+                                let px = (w0 + f64::from(ev.client_x()) - x0).clamp(40.0, 2000.0) as u32;
+                                let name = column_name(col).unwrap_or_default();
+                                layout.update(|l| set_width(l, &name, px));
+                            }
+                            on:pointerup=move |_| {
+                                if resizing.get_untracked().is_some() {
+                                    resizing.set(None);
+                                    save_layout();
+                                }
+                            }></span>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+
+    let cell_view = move |i: usize, d: usize, j: usize| {
+        let is_active = move || active.get() == (i, d);
+        let is_editing = move || editing.with(|e| e.is_some_and(|e| e.row == i && e.col == j));
         let error =
             move || cell_error.with(|e| e.as_ref().filter(|e| e.0 == i && e.1 == j).map(|e| e.2.clone()));
         let text = move || row_at(i).and_then(|r| r.cells.get(j).cloned().flatten());
-        let data_type = columns.with_value(|c| c.get(j).map(|c| c.data_type.clone()).unwrap_or_default());
-        let numeric = matches!(data_type.as_str(), "Int" | "Decimal");
+        let column = columns.with_value(|c| c[j].clone());
+        let numeric = matches!(column.data_type.as_str(), "Int" | "Decimal");
+        let masked = column.masked;
         view! {
-            <div role="gridcell" class="cell" class:numeric=numeric class:active=is_active
-                class:invalid=move || error().is_some() aria-colindex=j + 2
-                aria-selected=move || is_active().to_string() aria-invalid=move || error().map(|_| "true")
-                title=error data-col=j
-                on:click=move |_| { active.set((i, j)); }
-                on:dblclick=move |_| { active.set((i, j)); start_edit(i, j); }>
+            <div role="gridcell" class="cell" class:numeric=numeric class:active=is_active class:masked=masked
+                class:in-range=move || in_range(i, d)
+                class:invalid=move || error().is_some() aria-colindex=d + 2
+                aria-selected=move || (is_active() || in_range(i, d)).to_string() aria-invalid=move || error().map(|_| "true")
+                aria-readonly=(masked || !can_update).then_some("true")
+                title=error data-col=d
+                on:click=move |ev| {
+                    if ev.shift_key() {
+                        if anchor.get_untracked().is_none() { anchor.set(Some(active.get_untracked())); }
+                    } else {
+                        anchor.set(None);
+                    }
+                    active.set((i, d));
+                }
+                on:dblclick=move |_| { active.set((i, d)); start_edit(i, d, None); }>
                 {move || if is_editing() {
-                    view! { <CellEditor editing data_type=data_type.clone() options=columns.with_value(|c| c.get(j).map(|c| c.options.clone()).unwrap_or_default()) finish=finish_edit /> }.into_any()
+                    view! { <CellEditor table=table.get_value() column=column.clone() draft finish=finish_edit /> }.into_any()
                 } else {
                     match text() {
                         Some(t) => view! { <span>{t}</span> }.into_any(),
@@ -367,22 +698,41 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                     <div role="row" class="grid-row" class:loading=move || !loaded() aria-rowindex=i + 2
                         data-testid="grid-row" style=format!("top: {}px", i as f64 * ROW_H)>
                         <div role="rowheader" class="cell rownum" aria-colindex="1">
-                            {can_delete.then(|| view! {
+                            {(can_delete || can_create).then(|| view! {
                                 <input type="checkbox" class="row-select" data-testid="row-select" tabindex="-1"
                                     aria-label=move || format!("{} {}", tr(|s| s.grid_select_row)(), i + 1)
                                     prop:checked=move || row_at(i).is_some_and(|r| selected.with(|s| s.contains(&r.id)))
                                     on:change=move |_| { if let Some(r) = row_at(i) { toggle(selected, r.id); } } />
                             })}
-                            {i + 1}
+                            <button class="row-open" type="button" data-testid="row-open" tabindex="-1"
+                                aria-label=move || format!("{} {}", tr(|s| s.drawer_open)(), i + 1)
+                                on:click=move |_| drawer.set(row_at(i).map(|r| r.id))>{i + 1}</button>
                         </div>
-                        {(0..ncols).map(|j| cell_view(i, j)).collect_view()}
+                        {move || shown.get().into_iter().enumerate().map(|(d, j)| cell_view(i, d, j)).collect_view()}
                     </div>
                 }
             } />
         }
     };
 
-    let template = format!("4.5rem repeat({ncols}, minmax(9rem, 14rem))");
+    let export = move |format: &'static str| {
+        let name = table.get_value();
+        let view_body: serde_json::Value = serde_json::from_str(&view.get_untracked()).unwrap_or_default();
+        let names: Vec<String> = shown.get_untracked().into_iter().filter_map(column_name).collect();
+        let mut body = serde_json::json!({ "format": format, "columns": names, "sort": view_body["sort"] });
+        if !view_body["filter"].is_null() {
+            body["filter"] = view_body["filter"].clone();
+        }
+        leptos::task::spawn_local(async move {
+            let url = format!("/api/v1/data/{name}/export");
+            if let Err(message) =
+                browser::download(&url, &body.to_string(), &format!("{name}.{format}")).await
+            {
+                feedback.error(&AppError::new(crate::errors::ErrorKind::Server, message));
+            }
+        });
+    };
+
     view! {
         <section class="grid-panel">
             <div class="row grid-toolbar">
@@ -391,20 +741,50 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                         <button class="button small" type="button" data-testid="grid-add"
                             on:click=move |_| adding.update(|a| *a = !*a)>{tr(|s| s.grid_add_row)}</button>
                     })}
-                    {move || (can_delete && selected.with(|s| !s.is_empty())).then(|| {
+                    <button class="button secondary small" type="button" data-testid="grid-filter"
+                        aria-expanded=move || filtering.get().to_string()
+                        on:click=move |_| filtering.update(|f| *f = !*f)>
+                        {tr(|s| s.filter_title)}
+                        {move || { let n = filter.with(Filter::count); (n > 0).then(|| format!(" ({n})")) }}
+                    </button>
+                    <button class="button secondary small" type="button" data-testid="grid-columns"
+                        aria-expanded=move || arranging.get().to_string()
+                        on:click=move |_| arranging.update(|a| *a = !*a)>{tr(|s| s.grid_columns)}</button>
+                    {hierarchical.then(|| view! {
+                        <button class="button secondary small" type="button" data-testid="grid-tree"
+                            aria-pressed=move || tree.get().to_string()
+                            on:click=move |_| tree.update(|t| *t = !*t)>{tr(|s| s.grid_tree)}</button>
+                    })}
+                    <button class="button secondary small" type="button" data-testid="grid-export-csv"
+                        on:click=move |_| export("csv")>"CSV"</button>
+                    <button class="button secondary small" type="button" data-testid="grid-export-xlsx"
+                        on:click=move |_| export("xlsx")>"XLSX"</button>
+                    {can_update.then(|| view! {
+                        <button class="button secondary small" type="button" data-testid="grid-undo"
+                            disabled=move || undo.with(Vec::is_empty) title="Ctrl+Z"
+                            on:click=move |_| undo_last()>{tr(|s| s.grid_undo)}</button>
+                    })}
+                    {move || (!selected.with(HashSet::is_empty)).then(|| {
                         let n = selected.with(HashSet::len);
-                        if confirming.get() {
-                            view! {
-                                <button class="button danger small" type="button" data-testid="grid-delete-confirm"
-                                    on:click=move |_| delete_selected()>{format!("{} ({n})", tr(|s| s.grid_delete_confirm)())}</button>
-                                <button class="button secondary small" type="button"
-                                    on:click=move |_| confirming.set(false)>{tr(|s| s.cancel)}</button>
-                            }.into_any()
-                        } else {
-                            view! {
-                                <button class="button secondary small" type="button" data-testid="grid-delete"
-                                    on:click=move |_| confirming.set(true)>{format!("{} ({n})", tr(|s| s.grid_delete_rows)())}</button>
-                            }.into_any()
+                        let ids = move || selected.get_untracked().into_iter().collect::<Vec<_>>();
+                        view! {
+                            {can_create.then(|| view! {
+                                <button class="button secondary small" type="button" data-testid="grid-duplicate"
+                                    on:click=move |_| run_ids(ids(), true)>{format!("{} ({n})", tr(|s| s.grid_duplicate)())}</button>
+                            })}
+                            {can_delete.then(|| if confirming.get() {
+                                view! {
+                                    <button class="button danger small" type="button" data-testid="grid-delete-confirm"
+                                        on:click=move |_| run_ids(ids(), false)>{format!("{} ({n})", tr(|s| s.grid_delete_confirm)())}</button>
+                                    <button class="button secondary small" type="button"
+                                        on:click=move |_| confirming.set(false)>{tr(|s| s.cancel)}</button>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <button class="button secondary small" type="button" data-testid="grid-delete"
+                                        on:click=move |_| confirming.set(true)>{format!("{} ({n})", tr(|s| s.grid_delete_rows)())}</button>
+                                }.into_any()
+                            })}
                         }
                     })}
                 </div>
@@ -413,30 +793,40 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 </p>
                 {(!can_update).then(|| view! { <p class="muted small" data-testid="grid-read-only">{tr(|s| s.grid_read_only)}</p> })}
             </div>
+            {move || filtering.get().then(|| view! { <FilterBuilder columns applied=filter error=filter_error /> })}
+            {move || arranging.get().then(|| view! { <ColumnsPanel columns layout save=save_layout /> })}
             {move || adding.get().then(|| view! {
                 <NewRowForm table=table.get_value() columns=columns.get_value()
                     done=move || { adding.set(false); refresh(1); } cancel=move || adding.set(false) />
             })}
-            <div class="grid-viewport" tabindex="0" role="grid" aria-label=move || table.get_value()
-                aria-rowcount=move || total.get() + 1 aria-colcount=ncols + 1 aria-readonly=(!can_update).to_string()
-                data-testid="grid" node_ref=viewport style=format!("--grid-columns: {template}")
-                on:keydown=on_key
-                on:scroll=move |ev| {
-                    let el = event_target::<leptos::web_sys::HtmlElement>(&ev);
-                    scroll_top.set(f64::from(el.scroll_top()));
-                    viewport_h.set(f64::from(el.client_height()));
-                }>
-                <div role="row" class="grid-row grid-head" aria-rowindex="1">
-                    <div role="columnheader" class="cell head rownum" aria-colindex="1">"#"</div>
-                    {header}
-                </div>
-                <div class="grid-body" style=move || format!("height: {}px", total.get() as f64 * ROW_H)>
-                    {body}
-                </div>
-            </div>
+            {move || if tree.get() {
+                view! { <TreeView table=table.get_value() columns=columns.get_value() shown=shown.get() sort=view /> }.into_any()
+            } else {
+                view! {
+                    <div class="grid-viewport" tabindex="0" role="grid" aria-label=move || table.get_value()
+                        aria-multiselectable="true"
+                        aria-rowcount=move || total.get() + 1 aria-colcount=move || shown.with(Vec::len) + 1
+                        aria-readonly=(!can_update).to_string()
+                        data-testid="grid" node_ref=viewport style=template
+                        on:keydown=on_key on:copy=on_copy on:paste=on_paste
+                        on:scroll=move |ev| {
+                            let el = event_target::<leptos::web_sys::HtmlElement>(&ev);
+                            scroll_top.set(f64::from(el.scroll_top()));
+                            viewport_h.set(f64::from(el.client_height()));
+                        }>
+                        <div role="row" class="grid-row grid-head" aria-rowindex="1">
+                            <div role="columnheader" class="cell head rownum" aria-colindex="1">"#"</div>
+                            {header}
+                        </div>
+                        <div class="grid-body" style=move || format!("height: {}px", total.get() as f64 * ROW_H)>
+                            {body}
+                        </div>
+                    </div>
+                }.into_any()
+            }}
             {move || cell_error.get().map(|(i, j, message)| view! {
                 <p class="form-error" role="alert" data-testid="grid-error">
-                    {format!("{} {}, {}: ", tr(|s| s.grid_row)(), i + 1, columns.with_value(|c| c.get(j).map(|c| c.name.clone()).unwrap_or_default()))}
+                    {format!("{} {}, {}: ", tr(|s| s.grid_row)(), i + 1, column_name(j).unwrap_or_default())}
                     {message}
                 </p>
             })}
@@ -458,16 +848,36 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                                     let c = overwrite_with.clone();
                                     replace_row(blocks, c.row, c.current.clone());
                                     conflict.set(None);
-                                    save(c.row, c.col, c.wanted.clone(), Some(c.current.version));
+                                    save(c.row, c.col, c.wanted.clone(), Some(c.current.version), true);
                                     focus_grid();
                                 }>{tr(|s| s.grid_overwrite)}</button>
                         </div>
                     </div>
                 }
             })}
+            {move || drawer.get().map(|id| view! {
+                <RowDrawer table=table.get_value() id can_update saved=put_row
+                    close=move || { drawer.set(None); focus_grid(); } />
+            })}
         </section>
     }
     .into_any()
+}
+
+fn set_width(layout: &mut GridLayout, column: &str, px: u32) {
+    match layout.widths.iter_mut().find(|(c, _)| c == column) {
+        Some(entry) => entry.1 = px,
+        None => layout.widths.push((column.to_owned(), px)),
+    }
+}
+
+fn push_undo(undo: RwSignal<Vec<Vec<Change>>>, changes: Vec<Change>) {
+    undo.update(|u| {
+        u.push(changes);
+        if u.len() > UNDO_DEPTH {
+            u.remove(0);
+        }
+    });
 }
 
 fn toggle(selected: RwSignal<HashSet<String>>, id: String) {
@@ -547,71 +957,27 @@ fn replace_row(blocks: RwSignal<HashMap<usize, Vec<GridRow>>>, i: usize, row: Gr
     });
 }
 
-/// The editor of one cell, typed after its column: numbers, dates, true/false and enum choices get their own
-/// input; Enter saves, Escape cancels, leaving the cell saves.
-#[component]
-fn CellEditor(
-    editing: RwSignal<Option<Editing>>,
-    data_type: String,
-    options: Vec<String>,
-    finish: impl Fn(bool) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let value = editing.get_untracked().map(|e| e.text).unwrap_or_default();
-    let set = move |text: String| {
-        editing.update(|e| {
-            if let Some(e) = e {
-                e.text = text
-            }
-        })
-    };
-    let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
-        "Enter" => {
-            ev.prevent_default();
-            ev.stop_propagation();
-            finish(true);
-        }
-        "Escape" => {
-            ev.prevent_default();
-            ev.stop_propagation();
-            finish(false);
-        }
-        _ => ev.stop_propagation(),
-    };
-    let choices = if data_type == "Boolean" { vec!["true".to_owned(), "false".to_owned()] } else { options };
-    // Focus the editor once it is in the page.
-    let select = NodeRef::<leptos::html::Select>::new();
-    let input = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(el) = select.get() {
-            let _ = el.focus();
-        }
-        if let Some(el) = input.get() {
-            let _ = el.focus();
-            el.select();
-        }
-    });
-    if !choices.is_empty() {
-        return view! {
-            <select class="cell-editor" data-testid="cell-editor" node_ref=select
-                on:change=move |ev| set(event_target_value(&ev)) on:keydown=on_key on:blur=move |_| finish(true)>
-                <option value="" selected=value.is_empty()></option>
-                {choices.into_iter().map(|c| {
-                    let selected = c == value;
-                    view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
-                }).collect_view()}
-            </select>
-        }
-        .into_any();
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_order_and_hide_columns() {
+        let column = |name: &str| GridColumn {
+            name: name.into(),
+            data_type: "String".into(),
+            mandatory: false,
+            options: Vec::new(),
+            masked: false,
+            references: None,
+        };
+        let columns = [column("a"), column("b"), column("c"), column("d")];
+        let layout = GridLayout {
+            order: vec!["c".into(), "gone".into(), "a".into()],
+            hidden: vec!["b".into()],
+            widths: Vec::new(),
+        };
+        assert_eq!(display_order(&columns, &layout), [2, 0, 3]);
+        assert_eq!(display_order(&columns, &GridLayout::default()), [0, 1, 2, 3]);
     }
-    let (kind, mode) = match data_type.as_str() {
-        "Int" => ("number", "numeric"),
-        "Decimal" => ("text", "decimal"),
-        "Date" => ("date", "text"),
-        _ => ("text", "text"),
-    };
-    view! {
-        <input class="cell-editor" data-testid="cell-editor" type=kind inputmode=mode value=value node_ref=input
-            on:input=move |ev| set(event_target_value(&ev)) on:keydown=on_key on:blur=move |_| finish(true) />
-    }
-    .into_any()
 }
