@@ -3,7 +3,7 @@
 use tessera_core::Backend;
 
 pub const USAGE: &str = "\
-usage: tessera-bench [--backend postgres|sqlite] [--rows N] [--runs R] [--keep] [--constraints]
+usage: tessera-bench [--backend postgres|sqlite] [--rows N] [--runs R] [--keep] [--constraints] [--load-only]
 
   --backend B  postgres (default) or sqlite. PostgreSQL comes from TESSERA_TEST_PG_URL
                (default postgres://postgres@127.0.0.1:5432; a role that may create databases)
@@ -12,7 +12,9 @@ usage: tessera-bench [--backend postgres|sqlite] [--rows N] [--runs R] [--keep] 
                the HTTP numbers use R x 10 requests)
   --keep       keep the benchmark database afterwards (its URL is printed)
   --constraints  only the constraint benchmark: batch inserts with a composite UNIQUE and a FOREIGN KEY
-               declared against the same inserts without constraints (R batches of 1,000 each)";
+               declared against the same inserts without constraints (R batches of 1,000 each)
+  --load-only  only load the logical table, keep the database and print its URL on stdout (for the grid
+               benchmark, which runs a server and Chromium on it: bench/grid.sh)";
 
 /// Fewer rows leave the measured category without a second page.
 const MIN_ROWS: u64 = 5_000;
@@ -24,6 +26,7 @@ pub struct Args {
     pub runs: usize,
     pub keep: bool,
     pub constraints: bool,
+    pub load_only: bool,
 }
 
 impl Args {
@@ -34,6 +37,7 @@ impl Args {
         let mut runs = 7;
         let mut keep = false;
         let mut constraints = false;
+        let mut load_only = false;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -54,6 +58,7 @@ impl Args {
                 "--runs" => runs = number(&flag, &value(&flag, inline, &mut args)?)? as usize,
                 "--keep" => keep = true,
                 "--constraints" => constraints = true,
+                "--load-only" => load_only = true,
                 "-h" | "--help" => return Ok(None),
                 other => return Err(format!("unknown argument '{other}'")),
             }
@@ -68,7 +73,7 @@ impl Args {
         if runs == 0 {
             return Err("--runs: at least 1".to_owned());
         }
-        Ok(Some(Self { backend, rows, runs, keep, constraints }))
+        Ok(Some(Self { backend, rows, runs, keep, constraints, load_only }))
     }
 
     /// The command that reproduces this run, with every option spelled out.

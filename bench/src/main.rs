@@ -57,6 +57,11 @@ async fn main() -> BoxResult<()> {
         println!("{}", outcome?);
         return Ok(());
     }
+    if args.load_only {
+        load_only(&args, &fresh.db).await?;
+        println!("{}", fresh.url);
+        return Ok(());
+    }
     let outcome = run(&args, &fresh.db).await;
     if args.keep {
         eprintln!("kept the database: {}", redact_url(&fresh.url));
@@ -73,6 +78,19 @@ async fn main() -> BoxResult<()> {
             Err(e)
         }
     }
+}
+
+/// Loads the logical table only and refreshes statistics; the database is kept for a server to use.
+async fn load_only(args: &Args, db: &Database) -> BoxResult<()> {
+    let services = tessera_core::testing::services_with(db.clone(), tessera_core::Cache::memory(), &[]);
+    let eav = services.eav();
+    let actor = Actor::system();
+    logical::create_schema(&eav, &actor).await?;
+    eprintln!("loading {} rows into the logical table {TABLE}…", group(args.rows));
+    logical::load(&eav, &actor, args.rows).await?;
+    eprintln!("VACUUM ANALYZE…");
+    flat::analyze(db).await?;
+    Ok(())
 }
 
 async fn run(args: &Args, db: &Database) -> BoxResult<Report> {

@@ -19,6 +19,7 @@ use super::columns::ColumnsPanel;
 use super::drawer::RowDrawer;
 use super::editor::CellEditor;
 use super::filter::{view_json, Filter, FilterBuilder};
+use super::new_row::NewRowForm;
 use super::tree::TreeView;
 use crate::components::browser;
 use crate::components::feedback::use_feedback;
@@ -27,8 +28,8 @@ use crate::components::shell::PageHeader;
 use crate::errors::AppError;
 use crate::i18n::tr;
 use crate::server_fns::data::{
-    create_grid_row, delete_grid_rows, duplicate_grid_rows, get_grid_meta, get_grid_rows, save_cell,
-    save_cells, save_grid_layout, CellEdit, CellSaved, GridColumn, GridLayout, GridMeta, GridRow,
+    delete_grid_rows, duplicate_grid_rows, get_grid_meta, get_grid_rows, save_cell, save_cells,
+    save_grid_layout, CellEdit, CellSaved, GridColumn, GridLayout, GridMeta, GridRow,
 };
 
 /// Height of a row in pixels (the stylesheet's `--grid-row-height`).
@@ -39,6 +40,10 @@ const BLOCK: usize = 100;
 const OVERSCAN: usize = 10;
 /// Edits that can be undone.
 const UNDO_DEPTH: usize = 50;
+/// Blocks kept in memory: those farthest from the rows in view are dropped beyond this (memory stays flat
+/// however far the user scrolls), and so are cursors beyond `KEEP_CURSORS`.
+const KEEP_BLOCKS: usize = 30;
+const KEEP_CURSORS: usize = 2_000;
 
 #[component]
 pub fn TablePage() -> impl IntoView {
@@ -185,13 +190,16 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                     } else if total.get_untracked() <= (block + 1) * BLOCK {
                         total.set((block + 1) * BLOCK + 1);
                     }
+                    let here = visible.get_untracked().start / BLOCK;
                     if let Some(next) = page.next_cursor {
                         cursors.update(|c| {
                             c.insert(block, next);
+                            keep_nearest(c, here, KEEP_CURSORS);
                         });
                     }
                     blocks.update(|b| {
                         b.insert(block, page.rows);
+                        keep_nearest(b, here, KEEP_BLOCKS);
                     });
                 }
                 Err(e) if e.message.to_lowercase().contains("filter") || e.field("filter").is_some() => {
@@ -864,6 +872,18 @@ fn Grid(meta: GridMeta) -> impl IntoView {
     .into_any()
 }
 
+/// Drops the entries of `map` farthest from block `here` until at most `keep` are left.
+fn keep_nearest<T>(map: &mut HashMap<usize, T>, here: usize, keep: usize) {
+    if map.len() <= keep {
+        return;
+    }
+    let mut blocks: Vec<usize> = map.keys().copied().collect();
+    blocks.sort_by_key(|b| std::cmp::Reverse(b.abs_diff(here)));
+    for b in blocks.into_iter().take(map.len() - keep) {
+        map.remove(&b);
+    }
+}
+
 fn set_width(layout: &mut GridLayout, column: &str, px: u32) {
     match layout.widths.iter_mut().find(|(c, _)| c == column) {
         Some(entry) => entry.1 = px,
@@ -886,66 +906,6 @@ fn toggle(selected: RwSignal<HashSet<String>>, id: String) {
             s.insert(id);
         }
     });
-}
-
-/// A form with one input per column for a new row; the server's field errors are shown at their inputs.
-#[component]
-fn NewRowForm(
-    table: String,
-    columns: Vec<GridColumn>,
-    done: impl Fn() + Copy + Send + Sync + 'static,
-    cancel: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let values: Vec<RwSignal<String>> = columns.iter().map(|_| RwSignal::new(String::new())).collect();
-    let error: RwSignal<Option<AppError>> = RwSignal::new(None);
-    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-    let submit = {
-        let values = values.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            let object: serde_json::Map<String, serde_json::Value> = names
-                .iter()
-                .zip(&values)
-                .map(|(name, value)| (name.clone(), serde_json::Value::String(value.get_untracked())))
-                .collect();
-            let table = table.clone();
-            leptos::task::spawn_local(async move {
-                match create_grid_row(table, serde_json::Value::Object(object).to_string()).await {
-                    Ok(()) => done(),
-                    Err(e) => error.set(Some(e)),
-                }
-            });
-        }
-    };
-    view! {
-        <form class="panel form grid-form new-row" data-testid="grid-new-row" on:submit=submit>
-            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e.message}</p> })}
-            {columns.into_iter().zip(values).map(|(c, value)| {
-                let id = format!("new-{}", c.name);
-                let field = format!("values.{}", c.name);
-                let message = Signal::derive(move || error.get().and_then(|e| e.field(&field).map(str::to_owned)));
-                let kind = match c.data_type.as_str() {
-                    "Int" => "number",
-                    "Date" => "date",
-                    _ => "text",
-                };
-                view! {
-                    <div class="field">
-                        <label for=id.clone()>{c.name.clone()}{c.mandatory.then_some(" *")}</label>
-                        <input id=id type=kind data-column=c.name.clone() prop:value=move || value.get()
-                            aria-invalid=move || message.get().map(|_| "true")
-                            on:input=move |ev| value.set(event_target_value(&ev)) />
-                        {move || message.get().map(|m| view! { <p class="field-error" data-field=c.name.clone()>{m}</p> })}
-                    </div>
-                }
-            }).collect_view()}
-            <div class="inline-form">
-                <button class="button" type="submit" data-testid="grid-new-row-save">{tr(|s| s.save)}</button>
-                <button class="button secondary" type="button" on:click=move |_| cancel()>{tr(|s| s.cancel)}</button>
-            </div>
-        </form>
-    }
-    .into_any()
 }
 
 /// Replaces row `i` of the loaded blocks.
@@ -979,5 +939,14 @@ mod tests {
         };
         assert_eq!(display_order(&columns, &layout), [2, 0, 3]);
         assert_eq!(display_order(&columns, &GridLayout::default()), [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn far_blocks_are_dropped_first() {
+        let mut blocks: HashMap<usize, ()> = (0..10).map(|b| (b, ())).collect();
+        keep_nearest(&mut blocks, 7, 5);
+        let mut kept: Vec<usize> = blocks.into_keys().collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [5, 6, 7, 8, 9]);
     }
 }

@@ -6,4 +6,5 @@ mod drawer;
 mod editor;
 mod filter;
 pub mod grid;
+mod new_row;
 mod tree;
