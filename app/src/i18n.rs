@@ -207,6 +207,7 @@ strings! {
     grid_duplicate: "Duplicate", "Duplicar";
     drawer_open: "Open row", "Abrir fila";
     drawer_title: "Row", "Fila";
+    drawer_version: "Version", "Versión";
     drawer_code: "Code", "Código";
     drawer_display_value: "Display value", "Valor mostrado";
     drawer_parent: "Parent", "Padre";

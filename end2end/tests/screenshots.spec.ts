@@ -52,13 +52,41 @@ test('screenshot of the data grid', async ({ page }, testInfo) => {
   expect((await api.post('/api/v1/data/products/batch', { data: { operations } })).status()).toBe(200);
   await signIn(page, undefined, undefined, '/tables/products');
   await hydrated(page, testInfo);
-  await page.locator('[data-testid="grid-row"][aria-rowindex="4"] [data-col="2"]').click();
+  await page.locator('[data-testid="grid-row"][aria-rowindex="4"] [data-col="1"]').click();
+  await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+ArrowRight');
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(folder!, 'grid.png'), fullPage: false });
-  await page.goto('/schema/products');
+
+  // The grid's tools: a filter with two groups, sorted by two columns, and the row drawer.
+  const view = {
+    filter: { and: [{ and: [{ field: 'stock', op: 'ge', value: 20 }, { field: 'in_catalogue', op: 'eq', value: true }] }] },
+    sort: [{ field: 'price', direction: 'asc' }, { field: 'stock', direction: 'asc' }],
+    limit: 1,
+  };
+  const first = (await (await api.post('/api/v1/data/products/query', { data: view })).json()).items[0];
+  await api.patch(`/api/v1/data/products/${first.id}`, { data: { version: first.version, code: 'WL-001', extended_properties: { colour: 'walnut', dimensions: { width_cm: 18, height_cm: 42 }, tags: ['lighting', 'bestseller'] } } });
+  await page.reload();
   await hydrated(page, testInfo);
+  await page.getByTestId('grid-filter').click();
+  const builder = page.getByTestId('filter-builder');
+  await builder.getByTestId('filter-add-group').click();
+  await builder.getByTestId('filter-field').first().selectOption('stock');
+  await builder.getByTestId('filter-op').first().selectOption('ge');
+  await builder.getByTestId('filter-value').first().fill('20');
+  await builder.getByTestId('filter-value').first().press('Tab');
+  await builder.getByTestId('filter-add').first().click();
+  await builder.getByTestId('filter-field').nth(1).selectOption('in_catalogue');
+  await builder.getByTestId('filter-value').nth(1).fill('true');
+  await builder.getByTestId('filter-value').nth(1).press('Tab');
+  await builder.getByTestId('filter-apply').click();
+  await page.getByRole('columnheader', { name: /price/ }).getByTestId('grid-sort').click();
+  await page.getByRole('columnheader', { name: /stock/ }).getByTestId('grid-sort').click({ modifiers: ['Shift'] });
+  await page.locator('[data-testid="grid-row"][aria-rowindex="2"]').getByTestId('row-open').click();
+  await expect(page.getByTestId('drawer-ext')).not.toHaveValue('');
   await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(folder!, 'designer.png'), fullPage: false });
+  await page.screenshot({ path: path.join(folder!, 'grid-tools.png'), fullPage: false });
 
   // A small shop for the ER diagram: customers ← orders ← order lines → items.
   const post = (url: string, data: unknown) => api.post(url, { data });
@@ -85,6 +113,11 @@ test('screenshot of the data grid', async ({ page }, testInfo) => {
   await post('/api/v1/tables/order_lines/constraints', { constraint_name: 'pk_order_lines', constraint_type: 'PRIMARY KEY', columns: ['order_no', 'line_no'] });
   await post('/api/v1/tables/order_lines/constraints', { constraint_name: 'fk_lines_order', constraint_type: 'FOREIGN KEY', columns: ['order_no'], referenced_table: 'orders', on_delete: 'CASCADE' });
   await post('/api/v1/tables/order_lines/constraints', { constraint_name: 'fk_lines_item', constraint_type: 'FOREIGN KEY', columns: ['item_no'], referenced_table: 'items' });
+  await post('/api/v1/tables/order_lines/constraints', { constraint_name: 'ck_quantity', constraint_type: 'CHECK', check_expression: 'quantity > 0', error_message: 'order at least one' });
+  await page.goto('/schema/order_lines');
+  await hydrated(page, testInfo);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(folder!, 'designer.png'), fullPage: true });
   await page.goto('/diagram');
   await hydrated(page, testInfo);
   await page.waitForTimeout(300);

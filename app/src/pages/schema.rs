@@ -146,7 +146,7 @@ pub fn DesignPage() -> impl IntoView {
                 <section class="panel">
                     <div class="row">
                         <p class="small muted">
-                            {d.description.clone().unwrap_or_default()} " · " {tr(|s| s.schema_version)} " " {d.version}
+                            {d.description.clone().map(|d| format!("{d} · "))} {tr(|s| s.schema_version)} " " {d.version}
                             {d.hierarchical.then(|| view! { " · " {tr(|s| s.schema_hierarchical)} })}
                         </p>
                         <a class="button secondary small" href=format!("/tables/{table}") data-testid="open-data">{tr(|s| s.schema_open_data)}</a>

@@ -87,7 +87,7 @@ fn RecordForm(
     };
     view! {
         <form class="form" data-testid="drawer-form" on:submit=submit>
-            <p class="small muted" data-testid="drawer-version">{tr(|s| s.schema_version)} " " {move || version.get()}</p>
+            <p class="small muted" data-testid="drawer-version">{tr(|s| s.drawer_version)} " " {move || version.get()}</p>
             <label for="drawer-code">{tr(|s| s.drawer_code)}</label>
             <input id="drawer-code" prop:value=move || code.get() readonly=!can_update
                 on:input=move |ev| code.set(event_target_value(&ev)) />
@@ -102,7 +102,7 @@ fn RecordForm(
                 }).collect_view()}
             </dl>
             <label for="drawer-ext">{tr(|s| s.drawer_ext)}</label>
-            <textarea id="drawer-ext" class="json-editor" rows="10" spellcheck="false" data-testid="drawer-ext"
+            <textarea id="drawer-ext" class="json-editor" rows="14" spellcheck="false" data-testid="drawer-ext"
                 readonly=!can_update aria-invalid=move || ext_error().map(|_| "true")
                 aria-describedby="drawer-ext-error"
                 prop:value=move || ext.get() on:input=move |ev| ext.set(event_target_value(&ev))></textarea>
