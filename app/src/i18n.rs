@@ -193,6 +193,10 @@ strings! {
     grid_conflict_version: "Its current version is", "Su versión actual es la";
     grid_reload: "Reload the row", "Recargar la fila";
     grid_overwrite: "Overwrite with my value", "Sobrescribir con mi valor";
+    schema_rule_label: "Validation rule", "Regla de validación";
+    schema_rule_parameters: "Rule parameters (JSON)", "Parámetros de la regla (JSON)";
+    grid_undo_unavailable: "Those rows are no longer loaded; scroll to them to undo.", "Esas filas ya no están cargadas; desplácese hasta ellas para deshacer.";
+    grid_paste_skipped: "Cells not pasted (beyond the table, not loaded or masked):", "Celdas no pegadas (fuera de la tabla, sin cargar o enmascaradas):";
     grid_rows_saved: "Rows saved:", "Filas guardadas:";
     grid_sort_hint: "Click to sort; Shift+click to add a sort key", "Clic para ordenar; Mayús+clic añade un criterio";
     grid_columns: "Columns", "Columnas";

@@ -638,6 +638,17 @@ tessera_core::conformance! {
         let current = expect_conflict(stale);
         assert_eq!(current["values"]["secret"], PARTIAL_MASKED);
         assert_eq!(get(&eav, &sys, "products", id).await["values"]["secret"], "abcdefgh", "stored in clear");
+
+        // Filtering or sorting by a masked column would reveal it (through counts and order): refused.
+        let probe = json!({"filter": {"field": "secret", "op": "starts_with", "value": "abc"}, "include_total": "exact"});
+        let refused = query(&eav, &reader, "products", probe.clone()).await;
+        assert!(
+            matches!(&refused, Err(tessera_core::Error::Forbidden(m)) if m.contains("'secret'")),
+            "{refused:?}"
+        );
+        let sorted = query(&eav, &reader, "products", json!({"sort": [{"field": "secret"}]})).await;
+        assert!(matches!(sorted, Err(tessera_core::Error::Forbidden(_))), "{sorted:?}");
+        assert_eq!(query(&eav, &sys, "products", probe).await.unwrap()["total"], 1, "the system may");
     }
 
     // --- 6. Optimistic concurrency -----------------------------------------------------------------------------

@@ -397,3 +397,42 @@ test('a conflict made in a second browser is shown with its version and resolved
   await one.close();
   await two.close();
 });
+
+test('typing starts an edit, Tab leaves the grid at its edge, a refused filter is asked for once', async ({ page }, testInfo) => {
+  const name = tableName(testInfo);
+  const api = await ownerApi();
+  await arrange(api, name);
+  await openGrid(page, name, testInfo);
+
+  // Typing into a cell replaces its value with what is typed, every character of it.
+  await cell(page, 1, 1).click();
+  await page.keyboard.type('57');
+  await expect(page.getByTestId('cell-editor')).toHaveValue('57');
+  await page.keyboard.press('Enter');
+  await expect(cell(page, 1, 1)).toHaveText('57');
+  // On a Boolean column a typed character opens the editor on the value instead.
+  await cell(page, 1, 4).click();
+  await page.keyboard.press('x');
+  await expect(page.getByTestId('cell-editor')).toHaveValue('true');
+  await page.keyboard.press('Escape');
+
+  // Tab moves along the row and leaves the grid after the last column.
+  await page.keyboard.press('End');
+  await expect(cell(page, 1, 4)).toHaveClass(/active/);
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('grid')).not.toBeFocused();
+
+  // A filter the server refuses is shown once, not asked for again and again.
+  const asked: string[] = [];
+  page.on('request', (r) => { if (r.url().includes('/fn/data/rows')) asked.push(r.url()); });
+  await page.getByTestId('grid-filter').click();
+  const builder = page.getByTestId('filter-builder');
+  await builder.getByTestId('filter-add-group').click();
+  await builder.getByTestId('filter-field').selectOption(`${name}_qty`);
+  await builder.getByTestId('filter-value').fill('lots');
+  await builder.getByTestId('filter-value').press('Tab');
+  await builder.getByTestId('filter-apply').click();
+  await expect(page.getByTestId('filter-error')).toBeVisible();
+  await page.waitForTimeout(1000);
+  expect(asked.length).toBeLessThanOrEqual(2);
+});

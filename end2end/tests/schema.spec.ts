@@ -51,6 +51,18 @@ test('design a table through the UI', async ({ page }, testInfo) => {
   await expect(credit).toContainText('10.50');
   await expect(credit).toContainText('masking full');
 
+  // A validation rule with its parameters (JSON); parameters that are not JSON come back at their field.
+  await attach(`${name}_size`, 'String', async (form) => {
+    await form.locator('#column-rule').selectOption('enum');
+    await form.locator('#column-rule-parameters').fill('{"options": ["S", "M"');
+  });
+  await expect(page.locator('[data-field="validation_parameters"]')).toContainText('JSON');
+  await attach(`${name}_size`, 'String', async (form) => {
+    await form.locator('#column-rule').selectOption('enum');
+    await form.locator('#column-rule-parameters').fill('{"options": ["S", "M", "L"]}');
+  });
+  await expect(page.locator(`[data-testid="design-column"][data-column="${name}_size"]`)).toContainText('enum');
+
   // Bad input comes back at its field: a name that breaks the naming rule, a default of the wrong type.
   await attach('Not Valid', 'String');
   await expect(page.locator('[data-field="column_name"]')).toBeVisible();
@@ -68,7 +80,7 @@ test('design a table through the UI', async ({ page }, testInfo) => {
   await credit.getByTestId('detach-column').click();
   await expect(credit).toHaveCount(0);
   const described = await (await api.get(`/api/v1/tables/${name}`)).json();
-  expect(described.columns.map((c: { column_name: string }) => c.column_name)).toEqual([`${name}_name`, `${name}_email`]);
+  expect(described.columns.map((c: { column_name: string }) => c.column_name)).toEqual([`${name}_name`, `${name}_size`, `${name}_email`]);
 
   // The data grid shows the designed columns.
   await page.getByTestId('open-data').click();
@@ -233,6 +245,67 @@ test('design a small shop with keys, foreign keys and a CHECK through the UI', a
   expect(Object.keys(lineKeys).sort()).toEqual(['ck_quantity', 'fk_order_lines_order', 'pk_order_lines']);
   expect(lineKeys.pk_order_lines).toMatchObject({ constraint_type: 'PRIMARY KEY', columns: ['order_id', 'line_no'] });
   expect(lineKeys.ck_quantity).toMatchObject({ check_expression: 'quantity > 0', error_message: 'a line needs a positive quantity' });
+
+  if (d.isHydrated) {
+    // Fill the shop through the grid, and meet each constraint there.
+    const addRow = async (table: string, values: Record<string, string>) => {
+      await page.getByTestId('grid-add').click();
+      const form = page.getByTestId('grid-new-row');
+      for (const [column, value] of Object.entries(values)) await form.locator(`[data-column="${column}"]`).fill(value);
+      await page.getByTestId('grid-new-row-save').click();
+      return form;
+    };
+    const gridCell = (row: number, col: number) =>
+      page.locator(`[data-testid="grid-row"][aria-rowindex="${row + 1}"] [role="gridcell"][data-col="${col}"]`);
+    await page.goto(`/tables/${customers}`);
+    await hydrated(page, testInfo);
+    await expect(await addRow(customers, { customer_id: '1' })).toHaveCount(0);
+    await expect(gridCell(1, 0)).toHaveText('1');
+    // PRIMARY KEY: a second customer 1 is refused in the form, which keeps what was typed.
+    let form = await addRow(customers, { customer_id: '1' });
+    await expect(form.locator('.form-error')).toContainText('pk_customers');
+    await expect(form.locator('[data-column="customer_id"]')).toHaveValue('1');
+    await form.locator('[data-column="customer_id"]').fill('2');
+    await page.getByTestId('grid-new-row-save').click();
+    await expect(form).toHaveCount(0);
+    // UNIQUE over ext.profile.handle, case-insensitive: set in the row drawer.
+    for (const [row, handle, ok] of [[1, 'Ada', true], [2, 'ADA', false]] as const) {
+      await page.locator(`[data-testid="grid-row"][aria-rowindex="${row + 1}"]`).getByTestId('row-open').click();
+      await page.getByTestId('drawer-ext').fill(JSON.stringify({ profile: { handle } }));
+      await page.getByTestId('drawer-save').click();
+      if (ok) await expect(page.getByTestId('drawer-version')).toContainText('2');
+      else await expect(page.getByTestId('row-drawer').getByRole('alert').or(page.getByTestId('drawer-ext-error'))).toContainText('uq_customers_handle');
+      await page.getByTestId('drawer-close').click();
+    }
+
+    await page.goto(`/tables/${orders}`);
+    await hydrated(page, testInfo);
+    // FOREIGN KEY: an order of a customer that does not exist.
+    form = await addRow(orders, { order_id: '10', customer_id: '99' });
+    await expect(form.locator('.form-error')).toContainText('fk_orders_customer');
+    await form.locator('[data-column="customer_id"]').fill('1');
+    await page.getByTestId('grid-new-row-save').click();
+    await expect(form).toHaveCount(0);
+
+    await page.goto(`/tables/${lines}`);
+    await hydrated(page, testInfo);
+    // CHECK: a line of quantity 0, then an edit of a saved line to -1, each with the constraint's message.
+    form = await addRow(lines, { order_id: '10', line_no: '1', quantity: '0' });
+    await expect(form.locator('.form-error')).toContainText('a line needs a positive quantity');
+    await form.locator('[data-column="quantity"]').fill('2');
+    await page.getByTestId('grid-new-row-save').click();
+    await expect(form).toHaveCount(0);
+    await gridCell(1, 2).dblclick();
+    await page.getByTestId('cell-editor').fill('-1');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('grid-error')).toContainText('a line needs a positive quantity');
+    await expect(gridCell(1, 2)).toHaveText('2');
+    // The composite key: duplicating the line repeats (order_id, line_no).
+    await page.locator('[data-testid="grid-row"][aria-rowindex="2"]').getByTestId('row-select').check();
+    await page.getByTestId('grid-duplicate').click();
+    await expect(page.getByTestId('toast').last()).toContainText('pk_order_lines');
+    await expect(page.getByTestId('grid-total')).toHaveText(/^1 /);
+  }
 
   // Drop the CHECK.
   await d.constraint('ck_quantity').getByTestId('drop-constraint').click();

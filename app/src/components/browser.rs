@@ -23,6 +23,41 @@ pub fn set_copied_text(event: &leptos::ev::ClipboardEvent, text: &str) {
     let _ = (event, text);
 }
 
+/// Focuses the first element matching one of `selectors` that exists (after a list was re-rendered).
+pub fn focus_first(selectors: &[String]) {
+    use leptos::prelude::document;
+    use leptos::wasm_bindgen::JsCast;
+    for selector in selectors {
+        if let Some(element) = document()
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+            return;
+        }
+    }
+}
+
+/// Call before a change that draws a list again: afterwards the focus goes back to the same control (same
+/// `data-testid`) inside the element with the same `data-key` (its first alternative in `fallbacks` when that
+/// control is now disabled). Keyboard users keep their place.
+pub fn keep_focus(fallbacks: &[(&str, &str)]) {
+    use leptos::prelude::{document, request_animation_frame};
+    let Some(active) = document().active_element() else { return };
+    let (Some(id), Some(key)) = (
+        active.get_attribute("data-testid"),
+        active.closest("[data-key]").ok().flatten().and_then(|e| e.get_attribute("data-key")),
+    ) else {
+        return;
+    };
+    let selector = |id: &str| format!(r#"[data-key="{key}"] [data-testid="{id}"]:not([disabled])"#);
+    let mut selectors = vec![selector(&id)];
+    selectors.extend(fallbacks.iter().filter(|(from, _)| *from == id).map(|(_, to)| selector(to)));
+    request_animation_frame(move || focus_first(&selectors));
+}
+
 /// POSTs `body` (JSON) to `url` with the session cookies and saves the answer as `filename`; an error answer
 /// becomes its problem `detail`.
 pub async fn download(url: &str, body: &str, filename: &str) -> Result<(), String> {

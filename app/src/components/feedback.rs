@@ -71,6 +71,17 @@ impl Feedback {
         }
     }
 
+    /// Like [`Feedback::error`], for actions with no form to show field errors at: those become a toast
+    /// too, with the first field's message.
+    pub fn failure(self, error: &AppError) {
+        match error.fields.first() {
+            Some(field) if error.kind == ErrorKind::Invalid => {
+                self.push(Tone::Error, format!("{} ({})", error.message, field.message))
+            }
+            _ => self.error(error),
+        }
+    }
+
     /// A successful call: the connection is back.
     pub fn online(self) {
         self.offline.set(false);

@@ -24,6 +24,8 @@ use constraints::{ConstraintList, DeclareForm};
 
 const TYPES: [&str; 7] = ["String", "Text", "Int", "Decimal", "Boolean", "Date", "DateTime"];
 const MASKS: [&str; 4] = ["full", "partial:4", "email", "hash"];
+/// The validation rules core knows (their parameters are JSON).
+const RULES: [&str; 6] = ["email", "url", "regex", "range", "length", "enum"];
 /// A label of the translation layer.
 type Label = fn(&crate::i18n::Strings) -> &'static str;
 /// The cache policies core accepts, with their labels.
@@ -256,6 +258,21 @@ fn AttachForm(
                     <label for="column-default">{tr(|s| s.schema_default)}</label>
                     <input id="column-default" name="default_value" aria-invalid=invalid(error, "default_value") />
                     <FieldError error field="default_value" />
+                </div>
+                <div class="field">
+                    <label for="column-rule">{tr(|s| s.schema_rule_label)}</label>
+                    <select id="column-rule" name="validation_rule" aria-invalid=invalid(error, "validation_rule_type")>
+                        <option value="">{tr(|s| s.none)}</option>
+                        {RULES.iter().map(|r| view! { <option value=*r>{*r}</option> }).collect_view()}
+                    </select>
+                    <FieldError error field="validation_rule_type" />
+                </div>
+                <div class="field">
+                    <label for="column-rule-parameters">{tr(|s| s.schema_rule_parameters)}</label>
+                    <input id="column-rule-parameters" name="validation_parameters" class="mono"
+                        placeholder=r#"{"min": 0, "max": 100} · {"options": ["a", "b"]} · {"pattern": "^[A-Z]+$"}"#
+                        aria-invalid=invalid(error, "validation_parameters") aria-describedby="validation_parameters-error" />
+                    <FieldError error field="validation_parameters" />
                 </div>
                 <div class="field">
                     <label for="column-masking">{tr(|s| s.schema_masking_label)}</label>

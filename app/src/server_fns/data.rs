@@ -273,7 +273,8 @@ pub async fn create_grid_row(table: String, values: String) -> Result<(), AppErr
     Ok(())
 }
 
-/// Copies rows (all or none): values the user sees in clear, extended properties, code and parent. Masked
+/// Copies rows (all or none): values the user sees in clear, extended properties and parent (not the code,
+/// which identifies a row). Masked
 /// columns the user may not unmask are left to their defaults. Unique columns make the copy fail with the
 /// constraint's error, as they should.
 #[server(prefix = "/fn", endpoint = "data/duplicate")]

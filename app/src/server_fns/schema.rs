@@ -278,6 +278,8 @@ pub async fn attach_column(
     default_value: String,
     masking_rule: String,
     description: String,
+    validation_rule: String,
+    validation_parameters: String,
 ) -> Result<(), AppError> {
     let request = server::Request::capture()?;
     let (_, actor) = request.caller_with(server::SCHEMA).await?;
@@ -287,6 +289,18 @@ pub async fn attach_column(
         "is_value_unique": unique.is_some(),
     });
     let given = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    // The rule belongs to the attachment (also when the definition comes from the library).
+    if let Some(rule) = given(&validation_rule) {
+        body["validation_rule_type"] = serde_json::json!(rule);
+        if let Some(parameters) = given(&validation_parameters) {
+            body["validation_parameters"] = serde_json::from_str(&parameters).map_err(|e| {
+                let message = format!("not valid JSON: {e}");
+                let mut error = AppError::new(crate::errors::ErrorKind::Invalid, message.clone());
+                error.fields.push(crate::errors::FieldMessage { field: "validation_parameters".into(), message });
+                error
+            })?;
+        }
+    }
     if let Some(data_type) = given(&data_type) {
         body["data_type"] = serde_json::json!(data_type);
         if let Some(default) = given(&default_value) {

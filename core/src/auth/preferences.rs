@@ -138,16 +138,16 @@ impl Auth {
         body: &Value,
     ) -> Result<Value> {
         let layout = parse_layout(body)?;
-        let mut tx = self.db.begin().await?;
-        let mut delete = tx.sql("DELETE FROM grid_layouts WHERE user_id = ");
-        delete.bind(principal.user_id).push(" AND logical_table_id = ").bind(table_id);
-        tx.execute(&delete).await?;
-        let mut insert =
-            tx.sql("INSERT INTO grid_layouts (user_id, logical_table_id, layout, updated_at) VALUES (");
-        insert.bind(principal.user_id).push(", ").bind(table_id).push(", ");
-        insert.bind(layout.to_string()).push(", ").bind(chrono::Utc::now()).push(")");
-        tx.execute(&insert).await?;
-        tx.commit().await?;
+        // One statement: concurrent saves of the same layout cannot collide on the key.
+        let mut upsert =
+            self.db.sql("INSERT INTO grid_layouts (user_id, logical_table_id, layout, updated_at) VALUES (");
+        upsert.bind(principal.user_id).push(", ").bind(table_id).push(", ");
+        upsert.bind(layout.to_string()).push(", ").bind(chrono::Utc::now());
+        upsert.push(
+            ") ON CONFLICT (user_id, logical_table_id) DO UPDATE SET layout = excluded.layout, \
+             updated_at = excluded.updated_at",
+        );
+        self.db.execute(&upsert).await?;
         Ok(layout)
     }
 }

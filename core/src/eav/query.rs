@@ -547,6 +547,26 @@ impl Page {
 }
 
 /// Runs `query` on `table`.
+/// A filter or sort on a masked column would reveal its values (through the count or the order of the
+/// answer) to an actor who may only see them masked: refused with 403, naming the column.
+fn refuse_masked(table: &Table, query: &Query, actor: &Actor) -> Result<()> {
+    if actor.unmask {
+        return Ok(());
+    }
+    let masked = |field: &FieldRef| match field {
+        FieldRef::Column(name) => table.column(name).filter(|c| !c.masking.is_none()).map(|c| c.name.to_string()),
+        _ => None,
+    };
+    let filtered = query.filter.iter().flat_map(|f| f.conditions()).find_map(|c| masked(&c.field));
+    let sorted = query.sort.iter().find_map(|k| masked(&k.field));
+    match filtered.map(|c| (c, "filter on")).or(sorted.map(|c| (c, "sort by"))) {
+        Some((column, what)) => Err(Error::Forbidden(format!(
+            "the column '{column}' is masked for you: you may not {what} it"
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub async fn run(
     tx: &mut Tx,
     table: &Table,
@@ -554,6 +574,7 @@ pub async fn run(
     cursors: &CursorCodec,
     actor: &Actor,
 ) -> Result<Page> {
+    refuse_masked(table, query, actor)?;
     let backend = tx.backend();
     let columns: Vec<&Column> = match &query.columns {
         None => table.columns.iter().collect(),

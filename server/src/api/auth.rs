@@ -276,6 +276,7 @@ async fn get_grid_layout(
     caller: Caller,
     ApiPath(table): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
+    caller.require_session()?;
     Ok(Json(s.grid_layout(&caller.principal, caller.actor.clone(), &table).await?))
 }
 
@@ -285,6 +286,7 @@ async fn put_grid_layout(
     ApiPath(table): ApiPath<String>,
     ApiJson(body): ApiJson,
 ) -> ApiResult<Json<Value>> {
+    caller.require_session()?;
     Ok(Json(s.set_grid_layout(&caller.principal, caller.actor.clone(), &table, &body).await?))
 }
 

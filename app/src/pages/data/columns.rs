@@ -22,23 +22,27 @@ pub fn ColumnsPanel(
             })
         })
     };
+    // The list is drawn again when the order or the hidden columns change (not for a width).
+    let arrangement = Memo::new(move |_| (everything(), layout.with(|l| l.hidden.clone())));
+    // Applies a change and saves it; when the list is drawn again the control used gets the focus back.
     let change = move |f: &dyn Fn(&mut GridLayout, Vec<String>)| {
         let names = everything();
+        crate::components::browser::keep_focus(&[("column-earlier", "column-later"), ("column-later", "column-earlier")]);
         layout.update(|l| f(l, names));
         save();
     };
     let rows = move || {
-        let names = everything();
+        let (names, hidden_ones) = arrangement.get();
         let last = names.len().saturating_sub(1);
         names
             .into_iter()
             .enumerate()
             .map(|(at, name)| {
-                let hidden = layout.with(|l| l.hidden.contains(&name));
-                let width = layout.with(|l| l.widths.iter().find(|(c, _)| *c == name).map(|(_, px)| *px));
+                let hidden = hidden_ones.contains(&name);
+                let width = layout.with_untracked(|l| l.widths.iter().find(|(c, _)| *c == name).map(|(_, px)| *px));
                 let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name.clone());
                 view! {
-                    <li class="columns-item" data-testid="columns-item" data-column=name.clone()>
+                    <li class="columns-item" data-testid="columns-item" data-column=name.clone() data-key=format!("column-{name}")>
                         <label class="check">
                             <input type="checkbox" data-testid="column-visible" prop:checked=!hidden
                                 on:change=move |ev| {
@@ -56,11 +60,12 @@ pub fn ColumnsPanel(
                             value=width.map(|w| w.to_string())
                             on:change=move |ev| {
                                 let px = event_target_value(&ev).parse::<u32>().ok().map(|px| px.clamp(40, 2000));
-                                let name = n2.clone();
-                                change(&move |l, _| {
-                                    l.widths.retain(|(c, _)| *c != name);
-                                    if let Some(px) = px { l.widths.push((name.clone(), px)); }
+                                // A width does not draw the list again: the focus stays where the user moved it.
+                                layout.update(|l| {
+                                    l.widths.retain(|(c, _)| *c != n2);
+                                    if let Some(px) = px { l.widths.push((n2.clone(), px)); }
                                 });
+                                save();
                             } />
                         <button class="button secondary small" type="button" data-testid="column-earlier" disabled=at == 0
                             aria-label=format!("{} {name}", tr(|s| s.grid_move_earlier)())

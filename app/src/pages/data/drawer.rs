@@ -17,10 +17,17 @@ pub fn RowDrawer(
     close: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let for_form = table.clone();
+    // The drawer takes the focus when it opens (Escape or Close gives it back to the grid).
+    let panel = NodeRef::<leptos::html::Aside>::new();
+    Effect::new(move |_| {
+        if let Some(el) = panel.get() {
+            let _ = el.focus();
+        }
+    });
     let record = LocalResource::new(move || get_grid_record(table.clone(), id.clone()));
     view! {
         <aside class="drawer panel" role="dialog" aria-modal="false" aria-labelledby="drawer-title" data-testid="row-drawer"
-            on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+            tabindex="-1" node_ref=panel on:keydown=move |ev| if ev.key() == "Escape" { close() }>
             <div class="row">
                 <h2 id="drawer-title">{tr(|s| s.drawer_title)}</h2>
                 <button class="button secondary small" type="button" data-testid="drawer-close"
@@ -28,7 +35,9 @@ pub fn RowDrawer(
             </div>
             <Suspense fallback=|| view! { <p class="muted">"…"</p> }>
                 {move || record.get().map(|answer| match answer {
-                    Ok(r) => view! { <RecordForm table=for_form.clone() record=r can_update saved /> }.into_any(),
+                    Ok(r) => view! {
+                        <RecordForm table=for_form.clone() record=r can_update saved reload=move || record.refetch() />
+                    }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                 })}
             </Suspense>
@@ -42,6 +51,8 @@ fn RecordForm(
     record: GridRecord,
     can_update: bool,
     saved: impl Fn(GridRow) + Copy + Send + Sync + 'static,
+    /// Reads the row again (after a conflict).
+    reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let feedback = use_feedback();
     let version = RwSignal::new(record.version);
@@ -107,11 +118,16 @@ fn RecordForm(
                 aria-describedby="drawer-ext-error"
                 prop:value=move || ext.get() on:input=move |ev| ext.set(event_target_value(&ev))></textarea>
             <p class="field-error" id="drawer-ext-error" data-testid="drawer-ext-error">{ext_error}</p>
-            {move || error.get().filter(|e| e.fields.is_empty()).map(|e| view! { <p class="form-error" role="alert">{e.message}</p> })}
+            {move || error.get().filter(|e| e.field("extended_properties").is_none()).map(|e| {
+                let detail = e.fields.first().map(|f| format!(" ({}: {})", f.field, f.message)).unwrap_or_default();
+                view! { <p class="form-error" role="alert" data-testid="drawer-error">{e.message}{detail}</p> }
+            })}
             {move || conflict.get().map(|v| view! {
-                <p class="form-error" role="alert" data-testid="drawer-conflict">
-                    {format!("{} {v}", tr(|s| s.grid_conflict_version)())}
-                </p>
+                <div class="conflict" role="alert" data-testid="drawer-conflict">
+                    <p>{tr(|s| s.grid_conflict)} " " {format!("{} {v}.", tr(|s| s.grid_conflict_version)())}</p>
+                    <button class="button secondary small" type="button" data-testid="drawer-reload"
+                        on:click=move |_| reload()>{tr(|s| s.grid_reload)}</button>
+                </div>
             })}
             {can_update.then(|| view! {
                 <button class="button" type="submit" data-testid="drawer-save"

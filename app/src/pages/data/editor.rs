@@ -14,6 +14,8 @@ pub fn CellEditor(
     table: String,
     column: GridColumn,
     draft: Draft,
+    /// The edit began with a typed character: keep it and put the caret after it (instead of selecting).
+    caret_at_end: bool,
     finish: impl Fn(bool) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let value = draft.get_untracked().unwrap_or_default();
@@ -45,7 +47,12 @@ pub fn CellEditor(
         }
         if let Some(el) = input.get() {
             let _ = el.focus();
-            el.select();
+            if caret_at_end {
+                let end = el.value().encode_utf16().count() as u32;
+                let _ = el.set_selection_range(end, end);
+            } else {
+                el.select();
+            }
         }
     });
     if !choices.is_empty() {
@@ -62,10 +69,10 @@ pub fn CellEditor(
         .into_any();
     }
     if column.references.is_some() {
-        return view! { <ReferencePicker table column=column.name draft finish /> }.into_any();
+        return view! { <ReferencePicker table column=column.name draft caret_at_end finish /> }.into_any();
     }
     let (kind, mode, step) = match column.data_type.as_str() {
-        "Int" => ("number", "numeric", None),
+        "Int" => ("text", "numeric", None),
         "Decimal" => ("text", "decimal", None),
         "Date" => ("date", "text", None),
         "DateTime" => ("datetime-local", "text", Some("1")),
@@ -92,6 +99,7 @@ fn ReferencePicker(
     table: String,
     column: String,
     draft: Draft,
+    caret_at_end: bool,
     finish: impl Fn(bool) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
@@ -104,7 +112,12 @@ fn ReferencePicker(
     Effect::new(move |_| {
         if let Some(el) = input.get() {
             let _ = el.focus();
-            el.select();
+            if caret_at_end {
+                let end = el.value().encode_utf16().count() as u32;
+                let _ = el.set_selection_range(end, end);
+            } else {
+                el.select();
+            }
         }
     });
     let pick = move |key: String| {

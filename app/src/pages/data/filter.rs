@@ -104,18 +104,28 @@ pub fn FilterBuilder(
     let fields: Vec<String> = PROMOTED
         .iter()
         .map(|f| (*f).to_owned())
-        .chain(columns.with_value(|c| c.iter().map(|c| c.name.clone()).collect::<Vec<_>>()))
+        // Masked columns cannot be filtered on by someone who sees them masked (the server refuses it).
+        .chain(columns.with_value(|c| c.iter().filter(|c| !c.masked).map(|c| c.name.clone()).collect::<Vec<_>>()))
         .collect();
     let fields = StoredValue::new(fields);
-    let first_field =
-        move || columns.with_value(|c| c.first().map(|c| c.name.clone())).unwrap_or("code".into());
+    // The first column (after the promoted fields), else `code`.
+    let first_field = move || fields.with_value(|f| f.get(PROMOTED.len()).or(f.first()).cloned()).unwrap_or_default();
     let new_condition = move || Condition { field: first_field(), op: "eq".into(), value: String::new() };
-    let edit = move |g: usize, i: usize, f: &dyn Fn(&mut Condition)| {
-        draft.update(|d| {
+    // Field and value changes are kept without drawing the builder again (the inputs show them already, and
+    // focus stays where the user moved it); an operator change draws it again (the value input may come or
+    // go) and gives the focus back to the operator.
+    let edit = move |g: usize, i: usize, f: &dyn Fn(&mut Condition), redraw: bool| {
+        let apply = |d: &mut Filter| {
             if let Some(c) = d.groups.get_mut(g).and_then(|g| g.conditions.get_mut(i)) {
                 f(c)
             }
-        })
+        };
+        if redraw {
+            crate::components::browser::keep_focus(&[]);
+            draft.update(apply);
+        } else {
+            draft.update_untracked(apply);
+        }
     };
     let join_select = move |any: bool, set: Box<dyn Fn(bool) + Send + Sync>, label: &'static str| {
         view! {
@@ -145,16 +155,16 @@ pub fn FilterBuilder(
                             _ => "",
                         };
                         view! {
-                            <div class="filter-condition" data-testid="filter-condition">
+                            <div class="filter-condition" data-testid="filter-condition" data-key=format!("condition-{g}-{i}")>
                                 <select aria-label=tr(|s| s.filter_field) data-testid="filter-field"
-                                    on:change=move |ev| edit(g, i, &|c| c.field = event_target_value(&ev))>
+                                    on:change=move |ev| edit(g, i, &|c| c.field = event_target_value(&ev), false)>
                                     {fields.get_value().into_iter().map(|f| {
                                         let selected = f == c.field;
                                         view! { <option value=f.clone() selected=selected>{f.clone()}</option> }
                                     }).collect_view()}
                                 </select>
                                 <select aria-label=tr(|s| s.filter_operator) data-testid="filter-op"
-                                    on:change=move |ev| edit(g, i, &|c| c.op = event_target_value(&ev))>
+                                    on:change=move |ev| edit(g, i, &|c| c.op = event_target_value(&ev), true)>
                                     {OPS.iter().map(|op| view! {
                                         <option value=*op selected=*op == c.op>{op.replace('_', " ")}</option>
                                     }).collect_view()}
@@ -162,7 +172,7 @@ pub fn FilterBuilder(
                                 {needs_value.then(|| view! {
                                     <input aria-label=tr(|s| s.filter_value) data-testid="filter-value" placeholder=hint
                                         value=c.value.clone()
-                                        on:change=move |ev| edit(g, i, &|c| c.value = event_target_value(&ev)) />
+                                        on:change=move |ev| edit(g, i, &|c| c.value = event_target_value(&ev), false) />
                                 })}
                                 <button class="button secondary small" type="button" data-testid="filter-remove"
                                     aria-label=tr(|s| s.filter_remove)

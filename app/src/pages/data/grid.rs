@@ -22,7 +22,7 @@ use super::filter::{view_json, Filter, FilterBuilder};
 use super::new_row::NewRowForm;
 use super::tree::TreeView;
 use crate::components::browser;
-use crate::components::feedback::use_feedback;
+use crate::components::feedback::{use_feedback, Tone};
 use crate::components::loaded::Loaded;
 use crate::components::shell::PageHeader;
 use crate::errors::AppError;
@@ -128,6 +128,8 @@ fn Grid(meta: GridMeta) -> impl IntoView {
     let anchor: RwSignal<Option<(usize, usize)>> = RwSignal::new(None);
     let editing: RwSignal<Option<Editing>> = RwSignal::new(None);
     let draft: RwSignal<Option<String>> = RwSignal::new(None);
+    // The edit was started by typing a character (the editor puts the caret after it).
+    let typed_into = RwSignal::new(false);
     let cell_error: RwSignal<Option<(usize, usize, String)>> = RwSignal::new(None);
     let conflict: RwSignal<Option<Conflict>> = RwSignal::new(None);
     let selected: RwSignal<HashSet<String>> = RwSignal::new(HashSet::new());
@@ -204,7 +206,13 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 }
                 Err(e) if e.message.to_lowercase().contains("filter") || e.field("filter").is_some() => {
                     filter_error.set(Some(e.field("filter").unwrap_or(&e.message).to_owned()));
-                    total.set(0);
+                    // An empty block 0: not asked for again until the view changes.
+                    blocks.update(|b| {
+                        b.insert(block, Vec::new());
+                    });
+                    if total.get_untracked() != 0 {
+                        total.set(0);
+                    }
                 }
                 Err(e) => feedback.error(&e),
             }
@@ -227,6 +235,9 @@ fn Grid(meta: GridMeta) -> impl IntoView {
 
     // Read every block again (a new view, rows added or deleted).
     let reset = move || {
+        editing.set(None);
+        conflict.set(None);
+        cell_error.set(None);
         generation.update(|g| *g += 1);
         blocks.set(HashMap::new());
         cursors.set(HashMap::new());
@@ -282,7 +293,7 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                     confirming.set(false);
                     refresh(delta);
                 }
-                Err(e) => feedback.error(&e),
+                Err(e) => feedback.failure(&e),
             }
         });
     };
@@ -349,8 +360,9 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         });
     };
 
-    // Writes many cells as one batch: `cells` are (row, column index, text). `record`: undoable.
-    let save_many = move |cells: Vec<(usize, usize, Option<String>)>, record: bool| {
+    // Writes many cells as one batch: `cells` are (row, column index, text). `record`: undoable; `undoing`:
+    // the undo step being replayed, put back if the batch fails.
+    let save_many = move |cells: Vec<(usize, usize, Option<String>)>, record: bool, undoing: Option<Vec<Change>>| {
         let mut edits = Vec::new();
         let mut changes = Vec::new();
         let mut rows_in_order: Vec<usize> = Vec::new();
@@ -363,6 +375,10 @@ fn Grid(meta: GridMeta) -> impl IntoView {
             edits.push(CellEdit { id: row.id, version: row.version, column, value });
         }
         if edits.is_empty() {
+            if let Some(step) = undoing {
+                push_undo(undo, step);
+                feedback.push(Tone::Error, tr(|s| s.grid_undo_unavailable)().to_owned());
+            }
             return;
         }
         let first_col = changes.first().map_or(0, |c| c.col);
@@ -382,6 +398,9 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                     feedback.success(format!("{} {n}", tr(|s| s.grid_rows_saved)()));
                 }
                 Err(e) => {
+                    if let Some(step) = undoing {
+                        push_undo(undo, step);
+                    }
                     // `operations[k]…` is the k-th edited row.
                     let at = e.fields.first().and_then(|f| {
                         let k: usize =
@@ -405,16 +424,19 @@ fn Grid(meta: GridMeta) -> impl IntoView {
     let undo_last = move || {
         let Some(changes) = undo.try_update(|u| u.pop()).flatten() else { return };
         let cells: Vec<(usize, usize, Option<String>)> =
-            changes.into_iter().filter_map(|c| Some((find_row(&c.id)?, c.col, c.before))).collect();
-        save_many(cells, false);
+            changes.iter().filter_map(|c| Some((find_row(&c.id)?, c.col, c.before.clone()))).collect();
+        save_many(cells, false, Some(changes));
     };
 
     let start_edit = move |row: usize, d: usize, typed: Option<String>| {
         let Some(col) = column_at(d) else { return };
-        let masked = columns.with_value(|c| c[col].masked);
+        let (masked, text_like) = columns.with_value(|c| (c[col].masked, typed_start(&c[col])));
         if !can_update || masked || row_at(row).is_none() {
             return;
         }
+        // A typed character replaces the value in text-like editors; dates and choices open on the value.
+        let typed = typed.filter(|_| text_like);
+        typed_into.set(typed.is_some());
         let text = typed.or_else(|| row_at(row).and_then(|r| r.cells.get(col).cloned().flatten()));
         draft.set(text);
         editing.set(Some(Editing { row, col }));
@@ -471,18 +493,19 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         let block = clip::from_tsv(&browser::pasted_text(&ev));
         let (top, left) = active.get_untracked();
         let mut cells = Vec::new();
+        let mut skipped = 0;
         for (r, line) in block.iter().enumerate() {
             for (c, value) in line.iter().enumerate() {
                 let (i, d) = (top + r, left + c);
-                let Some(col) = column_at(d) else { continue };
-                if i >= total.get_untracked() || row_at(i).is_none() {
-                    continue;
+                let col = column_at(d).filter(|&j| !columns.with_value(|cs| cs[j].masked));
+                match col {
+                    Some(col) if i < total.get_untracked() && row_at(i).is_some() => cells.push((i, col, value.clone())),
+                    _ => skipped += 1,
                 }
-                if columns.with_value(|cs| cs[col].masked) {
-                    continue;
-                }
-                cells.push((i, col, value.clone()));
             }
+        }
+        if skipped > 0 {
+            feedback.push(Tone::Error, format!("{} {skipped}", tr(|s| s.grid_paste_skipped)()));
         }
         if !block.is_empty() {
             let last = (top + block.len() - 1, left + block.iter().map(Vec::len).max().unwrap_or(1) - 1);
@@ -492,11 +515,16 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 last.1.min(shown.with(Vec::len).saturating_sub(1)),
             ));
         }
-        save_many(cells, true);
+        save_many(cells, true, None);
     };
 
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        if editing.with_untracked(Option::is_some) {
+        // Keys typed in the header's buttons or a row's checkbox are theirs.
+        let from_grid = viewport.get_untracked().is_some_and(|el| {
+            let el: &leptos::web_sys::EventTarget = el.as_ref();
+            ev.target().is_some_and(|t| &t == el)
+        });
+        if editing.with_untracked(Option::is_some) || !from_grid {
             return;
         }
         let (row, col) = active.get_untracked();
@@ -506,6 +534,10 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         let last_col = shown.with_untracked(Vec::len).saturating_sub(1);
         let key = ev.key();
         let ctrl = ev.ctrl_key() || ev.meta_key();
+        // Tab leaves the grid at its first and last column.
+        if key == "Tab" && ((ev.shift_key() && col == 0) || (!ev.shift_key() && col >= last_col)) {
+            return;
+        }
         let next = match key.as_str() {
             "ArrowDown" => (row.saturating_add(1).min(last_row), col),
             "ArrowUp" => (row.saturating_sub(1), col),
@@ -546,10 +578,10 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                     .flat_map(|i| cols.clone().filter_map(move |d| Some((i, column_at(d)?, None))))
                     .filter(|(_, j, _)| !columns.with_value(|c| c[*j].masked))
                     .collect();
-                save_many(cells, true);
+                save_many(cells, true, None);
                 return;
             }
-            " " if can_delete => {
+            " " if can_delete || can_create => {
                 ev.prevent_default();
                 if let Some(r) = row_at(row) {
                     toggle(selected, r.id);
@@ -625,6 +657,7 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 view! {
                     <div role="columnheader" class="cell head" aria-colindex=d + 2 aria-sort=state data-column=c.name.clone()>
                         <button class="sort" type="button" data-testid="grid-sort" title=tr(|s| s.grid_sort_hint)
+                            disabled=c.masked
                             on:click=move |ev| resort(name.clone(), ev.shift_key())>
                             {c.name.clone()}
                             <span class="sort-mark" aria-hidden="true">{move || match mark() {
@@ -687,7 +720,7 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 }
                 on:dblclick=move |_| { active.set((i, d)); start_edit(i, d, None); }>
                 {move || if is_editing() {
-                    view! { <CellEditor table=table.get_value() column=column.clone() draft finish=finish_edit /> }.into_any()
+                    view! { <CellEditor table=table.get_value() column=column.clone() draft caret_at_end=typed_into.get_untracked() finish=finish_edit /> }.into_any()
                 } else {
                     match text() {
                         Some(t) => view! { <span>{t}</span> }.into_any(),
@@ -761,7 +794,7 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                     {hierarchical.then(|| view! {
                         <button class="button secondary small" type="button" data-testid="grid-tree"
                             aria-pressed=move || tree.get().to_string()
-                            on:click=move |_| tree.update(|t| *t = !*t)>{tr(|s| s.grid_tree)}</button>
+                            on:click=move |_| { scroll_top.set(0.0); tree.update(|t| *t = !*t) }>{tr(|s| s.grid_tree)}</button>
                     })}
                     <button class="button secondary small" type="button" data-testid="grid-export-csv"
                         on:click=move |_| export("csv")>"CSV"</button>
@@ -840,23 +873,32 @@ fn Grid(meta: GridMeta) -> impl IntoView {
             })}
             {move || conflict.get().map(|c| {
                 let (reload_with, overwrite_with) = (c.clone(), c.clone());
+                // The choice takes the focus when it appears.
+                let first = NodeRef::<leptos::html::Button>::new();
+                Effect::new(move |_| {
+                    if let Some(el) = first.get() {
+                        let _ = el.focus();
+                    }
+                });
                 view! {
                     <div class="conflict" role="alertdialog" aria-labelledby="conflict-title" data-testid="grid-conflict">
                         <p id="conflict-title"><strong>{tr(|s| s.grid_conflict)}</strong></p>
                         <p class="small">{format!("{} {}", tr(|s| s.grid_conflict_version)(), c.current.version)}</p>
                         <div class="row">
-                            <button class="button secondary" type="button" data-testid="grid-reload"
+                            <button class="button secondary" type="button" data-testid="grid-reload" node_ref=first
                                 on:click=move |_| {
-                                    replace_row(blocks, reload_with.row, reload_with.current.clone());
+                                    put_row(reload_with.current.clone());
                                     conflict.set(None);
                                     focus_grid();
                                 }>{tr(|s| s.grid_reload)}</button>
                             <button class="button" type="button" data-testid="grid-overwrite"
                                 on:click=move |_| {
                                     let c = overwrite_with.clone();
-                                    replace_row(blocks, c.row, c.current.clone());
+                                    put_row(c.current.clone());
                                     conflict.set(None);
-                                    save(c.row, c.col, c.wanted.clone(), Some(c.current.version), true);
+                                    if let Some(row) = find_row(&c.current.id) {
+                                        save(row, c.col, c.wanted.clone(), Some(c.current.version), true);
+                                    }
                                     focus_grid();
                                 }>{tr(|s| s.grid_overwrite)}</button>
                         </div>
@@ -882,6 +924,11 @@ fn keep_nearest<T>(map: &mut HashMap<usize, T>, here: usize, keep: usize) {
     for b in blocks.into_iter().take(map.len() - keep) {
         map.remove(&b);
     }
+}
+
+/// Does typing a character into this column's cell start the edit with that character?
+fn typed_start(column: &GridColumn) -> bool {
+    column.options.is_empty() && matches!(column.data_type.as_str(), "String" | "Text" | "Int" | "Decimal")
 }
 
 fn set_width(layout: &mut GridLayout, column: &str, px: u32) {

@@ -49,8 +49,11 @@ pub fn TreeView(
     let active = RwSignal::new(0_usize);
     let tree = NodeRef::<leptos::html::Div>::new();
 
-    // Reads a page of children of `parent` (roots for `None`) and puts them at line `at`.
-    let fetch = move |parent: Option<String>, depth: usize, cursor: Option<String>, at: usize| {
+    // Bumped by every new sort: answers for an older one are dropped.
+    let generation = RwSignal::new(0_u32);
+    // Reads a page of children of `parent` (roots for `None`) and appends them to what it shows of that
+    // parent, found again by id when the answer comes (lines move while it is on its way).
+    let fetch = move |parent: Option<String>, depth: usize, cursor: Option<String>| {
         let view: Value = serde_json::from_str(&sort.get_untracked()).unwrap_or_default();
         let filter = match &parent {
             Some(id) => json!({ "field": "parent_row_id", "op": "eq", "value": id }),
@@ -58,10 +61,29 @@ pub fn TreeView(
         };
         let body = json!({ "sort": view["sort"], "filter": filter }).to_string();
         let name = table.get_value();
-        let first_page_of_children = parent.is_some() && cursor.is_none();
+        let started = generation.get_untracked();
         leptos::task::spawn_local(async move {
-            match get_grid_rows(name, body, cursor, None, PAGE, false).await {
+            let answer = get_grid_rows(name, body, cursor, None, PAGE, false).await;
+            if generation.get_untracked() != started {
+                return;
+            }
+            match answer {
                 Ok(page) => lines.update(|l| {
+                    let at = match &parent {
+                        None => l.len(),
+                        Some(id) => {
+                            let found = l.iter().position(|x| matches!(x, Line::Row { row, open: true, .. } if row.id == *id));
+                            let Some(p) = found else { return }; // closed (or gone) meanwhile
+                            let end = l.iter().skip(p + 1).position(|x| x.depth() <= depth - 1).map_or(l.len(), |n| p + 1 + n);
+                            if page.rows.is_empty() && end == p + 1 {
+                                if let Some(Line::Row { leaf, open, .. }) = l.get_mut(p) {
+                                    *leaf = true;
+                                    *open = false;
+                                }
+                            }
+                            end
+                        }
+                    };
                     let mut new: Vec<Line> = page
                         .rows
                         .into_iter()
@@ -70,16 +92,6 @@ pub fn TreeView(
                     if let Some(cursor) = page.next_cursor {
                         new.push(Line::More { parent: parent.clone(), depth, cursor });
                     }
-                    // A parent without children is a leaf.
-                    if new.is_empty() && first_page_of_children {
-                        if let Some(Line::Row { leaf, open, .. }) =
-                            at.checked_sub(1).and_then(|p| l.get_mut(p))
-                        {
-                            *leaf = true;
-                            *open = false;
-                        }
-                    }
-                    let at = at.min(l.len());
                     l.splice(at..at, new);
                 }),
                 Err(e) => feedback.error(&e),
@@ -88,9 +100,10 @@ pub fn TreeView(
     };
     Effect::new(move |_| {
         sort.track();
+        generation.update(|g| *g += 1);
         lines.set(Vec::new());
         active.set(0);
-        fetch(None, 0, None, 0);
+        fetch(None, 0, None);
     });
 
     let open = move |k: usize| {
@@ -105,7 +118,7 @@ pub fn TreeView(
                 *open = true;
             }
         });
-        fetch(Some(row.id), depth + 1, None, k + 1);
+        fetch(Some(row.id), depth + 1, None);
     };
     let close = move |k: usize| {
         lines.update(|l| {
@@ -124,7 +137,7 @@ pub fn TreeView(
         lines.update(|l| {
             l.remove(k);
         });
-        fetch(parent, depth, Some(cursor), k);
+        fetch(parent, depth, Some(cursor));
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let k = active.get_untracked();

@@ -170,19 +170,7 @@ fn ColumnRow(
 
 /// Gives the focus back to a row's move button after the rows moved (the other one when it is now disabled).
 fn refocus(column: &str, button: &str) {
-    use leptos::wasm_bindgen::JsCast;
-
     let other = if button == "move-up" { "move-down" } else { "move-up" };
-    for id in [button, other] {
-        let selector = format!(r#"[data-column="{column}"] [data-testid="{id}"]:not([disabled])"#);
-        if let Some(element) = document()
-            .query_selector(&selector)
-            .ok()
-            .flatten()
-            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-        {
-            let _ = element.focus();
-            return;
-        }
-    }
+    let selector = |id: &str| format!(r#"[data-column="{column}"] [data-testid="{id}"]:not([disabled])"#);
+    crate::components::browser::focus_first(&[selector(button), selector(other)]);
 }
