@@ -231,11 +231,20 @@ fn AttachForm(
     table: String,
     library: Vec<String>,
 ) -> impl IntoView {
+    // After a column was added the form starts empty again (after an error it keeps what was typed).
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(()))) {
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
     view! {
         <section class="panel" aria-labelledby="attach-title">
             <h2 id="attach-title">{tr(|s| s.schema_add_column)}</h2>
             <FormError error />
-            <ActionForm action attr:class="form grid-form" attr:data-testid="attach-form">
+            <ActionForm action node_ref=form attr:class="form grid-form" attr:data-testid="attach-form">
                 <input type="hidden" name="table" value=table />
                 <div class="field">
                     <label for="column-name">{tr(|s| s.name)}</label>

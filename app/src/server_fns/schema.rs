@@ -296,7 +296,9 @@ pub async fn attach_column(
             body["validation_parameters"] = serde_json::from_str(&parameters).map_err(|e| {
                 let message = format!("not valid JSON: {e}");
                 let mut error = AppError::new(crate::errors::ErrorKind::Invalid, message.clone());
-                error.fields.push(crate::errors::FieldMessage { field: "validation_parameters".into(), message });
+                error
+                    .fields
+                    .push(crate::errors::FieldMessage { field: "validation_parameters".into(), message });
                 error
             })?;
         }

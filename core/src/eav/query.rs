@@ -554,15 +554,17 @@ fn refuse_masked(table: &Table, query: &Query, actor: &Actor) -> Result<()> {
         return Ok(());
     }
     let masked = |field: &FieldRef| match field {
-        FieldRef::Column(name) => table.column(name).filter(|c| !c.masking.is_none()).map(|c| c.name.to_string()),
+        FieldRef::Column(name) => {
+            table.column(name).filter(|c| !c.masking.is_none()).map(|c| c.name.to_string())
+        }
         _ => None,
     };
     let filtered = query.filter.iter().flat_map(|f| f.conditions()).find_map(|c| masked(&c.field));
     let sorted = query.sort.iter().find_map(|k| masked(&k.field));
     match filtered.map(|c| (c, "filter on")).or(sorted.map(|c| (c, "sort by"))) {
-        Some((column, what)) => Err(Error::Forbidden(format!(
-            "the column '{column}' is masked for you: you may not {what} it"
-        ))),
+        Some((column, what)) => {
+            Err(Error::Forbidden(format!("the column '{column}' is masked for you: you may not {what} it")))
+        }
         None => Ok(()),
     }
 }

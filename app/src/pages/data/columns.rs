@@ -27,7 +27,10 @@ pub fn ColumnsPanel(
     // Applies a change and saves it; when the list is drawn again the control used gets the focus back.
     let change = move |f: &dyn Fn(&mut GridLayout, Vec<String>)| {
         let names = everything();
-        crate::components::browser::keep_focus(&[("column-earlier", "column-later"), ("column-later", "column-earlier")]);
+        crate::components::browser::keep_focus(&[
+            ("column-earlier", "column-later"),
+            ("column-later", "column-earlier"),
+        ]);
         layout.update(|l| f(l, names));
         save();
     };

@@ -105,11 +105,15 @@ pub fn FilterBuilder(
         .iter()
         .map(|f| (*f).to_owned())
         // Masked columns cannot be filtered on by someone who sees them masked (the server refuses it).
-        .chain(columns.with_value(|c| c.iter().filter(|c| !c.masked).map(|c| c.name.clone()).collect::<Vec<_>>()))
+        .chain(
+            columns
+                .with_value(|c| c.iter().filter(|c| !c.masked).map(|c| c.name.clone()).collect::<Vec<_>>()),
+        )
         .collect();
     let fields = StoredValue::new(fields);
     // The first column (after the promoted fields), else `code`.
-    let first_field = move || fields.with_value(|f| f.get(PROMOTED.len()).or(f.first()).cloned()).unwrap_or_default();
+    let first_field =
+        move || fields.with_value(|f| f.get(PROMOTED.len()).or(f.first()).cloned()).unwrap_or_default();
     let new_condition = move || Condition { field: first_field(), op: "eq".into(), value: String::new() };
     // Field and value changes are kept without drawing the builder again (the inputs show them already, and
     // focus stays where the user moved it); an operator change draws it again (the value input may come or

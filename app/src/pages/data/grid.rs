@@ -362,7 +362,9 @@ fn Grid(meta: GridMeta) -> impl IntoView {
 
     // Writes many cells as one batch: `cells` are (row, column index, text). `record`: undoable; `undoing`:
     // the undo step being replayed, put back if the batch fails.
-    let save_many = move |cells: Vec<(usize, usize, Option<String>)>, record: bool, undoing: Option<Vec<Change>>| {
+    let save_many = move |cells: Vec<(usize, usize, Option<String>)>,
+                          record: bool,
+                          undoing: Option<Vec<Change>>| {
         let mut edits = Vec::new();
         let mut changes = Vec::new();
         let mut rows_in_order: Vec<usize> = Vec::new();
@@ -499,7 +501,9 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                 let (i, d) = (top + r, left + c);
                 let col = column_at(d).filter(|&j| !columns.with_value(|cs| cs[j].masked));
                 match col {
-                    Some(col) if i < total.get_untracked() && row_at(i).is_some() => cells.push((i, col, value.clone())),
+                    Some(col) if i < total.get_untracked() && row_at(i).is_some() => {
+                        cells.push((i, col, value.clone()))
+                    }
                     _ => skipped += 1,
                 }
             }

@@ -72,9 +72,15 @@ pub fn TreeView(
                     let at = match &parent {
                         None => l.len(),
                         Some(id) => {
-                            let found = l.iter().position(|x| matches!(x, Line::Row { row, open: true, .. } if row.id == *id));
+                            let found = l.iter().position(
+                                |x| matches!(x, Line::Row { row, open: true, .. } if row.id == *id),
+                            );
                             let Some(p) = found else { return }; // closed (or gone) meanwhile
-                            let end = l.iter().skip(p + 1).position(|x| x.depth() <= depth - 1).map_or(l.len(), |n| p + 1 + n);
+                            let end = l
+                                .iter()
+                                .skip(p + 1)
+                                .position(|x| x.depth() < depth)
+                                .map_or(l.len(), |n| p + 1 + n);
                             if page.rows.is_empty() && end == p + 1 {
                                 if let Some(Line::Row { leaf, open, .. }) = l.get_mut(p) {
                                     *leaf = true;
