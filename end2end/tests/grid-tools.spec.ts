@@ -436,3 +436,72 @@ test('typing starts an edit, Tab leaves the grid at its edge, a refused filter i
   await page.waitForTimeout(1000);
   expect(asked.length).toBeLessThanOrEqual(2);
 });
+
+test('typed editors: enum, date and date-time; PageDown and PageUp move a screen', async ({ page }, testInfo) => {
+  const name = tableName(testInfo);
+  const api = await ownerApi();
+  const post = async (path: string, data: object, status = 201) => {
+    const r = await api.post(path, { data });
+    expect(r.status(), await r.text()).toBe(status);
+  };
+  await post('/api/v1/tables', { table_name: name });
+  await post(`/api/v1/tables/${name}/columns`, { column_name: `${name}_size`, data_type: 'String', validation_rule_type: 'enum', validation_parameters: { options: ['S', 'M', 'L'] } });
+  await post(`/api/v1/tables/${name}/columns`, { column_name: `${name}_day`, data_type: 'Date' });
+  await post(`/api/v1/tables/${name}/columns`, { column_name: `${name}_at`, data_type: 'DateTime' });
+  await post(`/api/v1/data/${name}/batch`, { operations: Array.from({ length: 120 }, () => ({ op: 'create', values: { [`${name}_size`]: 'S' } })) }, 200);
+  await openGrid(page, name, testInfo);
+  const id = (await query(api, name, { limit: 1 })).items[0].id;
+  const saved = async () => (await (await api.get(`/api/v1/data/${name}/${id}`)).json()).values;
+
+  await cell(page, 1, 0).dblclick();
+  await page.getByTestId('cell-editor').selectOption('L');
+  await page.keyboard.press('Enter');
+  await expect(cell(page, 1, 0)).toHaveText('L');
+  await cell(page, 1, 1).dblclick();
+  await expect(page.getByTestId('cell-editor')).toHaveAttribute('type', 'date');
+  await page.getByTestId('cell-editor').fill('2024-05-06');
+  await page.keyboard.press('Enter');
+  await expect(cell(page, 1, 1)).toHaveText('2024-05-06');
+  await cell(page, 1, 2).dblclick();
+  await expect(page.getByTestId('cell-editor')).toHaveAttribute('type', 'datetime-local');
+  await page.getByTestId('cell-editor').fill('2024-05-06T07:08:09');
+  await page.keyboard.press('Enter');
+  await expect(cell(page, 1, 2)).toContainText('2024-05-06T07:08:09');
+  const values = await saved();
+  expect(values[`${name}_size`]).toBe('L');
+  expect(values[`${name}_day`]).toBe('2024-05-06');
+  expect(values[`${name}_at`]).toMatch(/^2024-05-06T07:08:09/);
+
+  // A screen down and back up.
+  await cell(page, 1, 0).click();
+  await page.keyboard.press('PageDown');
+  const row = async () => Number(await page.locator('[role="gridcell"].active').evaluate((c) => c.parentElement!.getAttribute('aria-rowindex'))) - 1;
+  const down = await row();
+  expect(down).toBeGreaterThan(5);
+  await page.keyboard.press('PageUp');
+  expect(await row()).toBe(1);
+  await page.keyboard.press('Control+End');
+  await expect(page.locator('[role="gridcell"].active')).toHaveAttribute('data-col', '2');
+  expect(await row()).toBe(120);
+});
+
+test('users who may not manage the schema get no designer', async ({ browser }, testInfo) => {
+  const name = tableName(testInfo);
+  const api = await ownerApi();
+  await arrange(api, name);
+  const username = `${name}_viewer`;
+  const userId = await createUser(api, username);
+  const tableId = (await (await api.get(`/api/v1/tables/${name}`)).json()).id;
+  const role = await api.post('/api/v1/roles', { data: { name: `${name} viewer` } });
+  const roleId = (await role.json()).id;
+  await api.post(`/api/v1/roles/${roleId}/permissions`, { data: { permission: `table:${tableId}:read` } });
+  await api.post(`/api/v1/users/${userId}/roles`, { data: { role_id: roleId } });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, username, strongPassword, `/schema/${name}`);
+  await hydrated(page, testInfo);
+  await expect(page.getByRole('alert').first()).toBeVisible();
+  for (const form of ['attach-form', 'declare-form', 'create-table-form']) await expect(page.getByTestId(form)).toHaveCount(0);
+  await expect(page.locator('.nav-list a[href="/schema"]')).toHaveCount(0);
+  await context.close();
+});

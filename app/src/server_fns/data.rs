@@ -199,15 +199,7 @@ pub async fn save_cell(
         "version": version,
         "values": server::typed_values(&columns, [(column.as_str(), value.as_deref())])?,
     });
-    let names: Vec<String> = columns.into_iter().map(|c| c.name).collect();
-    let mode = tessera_core::eav::rows::UpdateMode::Merge;
-    match eav.update_row(&actor, &table, row_id, &body, None, mode).await {
-        Ok(row) => Ok(CellSaved::Saved(server::grid_row(&row, &names))),
-        Err(tessera_core::Error::Conflict { current: Some(current), .. }) => {
-            Ok(CellSaved::Conflict(server::grid_row(&current, &names)))
-        }
-        Err(other) => Err(other.into()),
-    }
+    server::update(&eav, &actor, &table, row_id, &body, &columns).await
 }
 
 /// Saves many cells as one all-or-nothing batch (a paste, or undoing one): `edits` is a JSON array of
@@ -384,15 +376,7 @@ pub async fn save_grid_record(
         "extended_properties": tessera_core::eav::input::merge_diff(&before, &wanted),
     });
     let columns = server::grid_columns(&eav.get_table(&table).await?, actor.unmask);
-    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-    let mode = tessera_core::eav::rows::UpdateMode::Merge;
-    match eav.update_row(&actor, &table, row_id, &body, None, mode).await {
-        Ok(row) => Ok(CellSaved::Saved(server::grid_row(&row, &names))),
-        Err(tessera_core::Error::Conflict { current: Some(current), .. }) => {
-            Ok(CellSaved::Conflict(server::grid_row(&current, &names)))
-        }
-        Err(other) => Err(other.into()),
-    }
+    server::update(&eav, &actor, &table, row_id, &body, &columns).await
 }
 
 /// Rows of the table a reference column points to, for the reference picker: `(key, label)` pairs, the key
@@ -546,6 +530,28 @@ pub(crate) mod server {
             }
         }
         Ok(answer)
+    }
+
+    /// A PATCH of one row, answered as the grid shows rows: saved, or the row as it is now when someone
+    /// else changed it first.
+    pub async fn update(
+        eav: &tessera_core::eav::Eav,
+        actor: &tessera_core::events::Actor,
+        table: &str,
+        id: uuid::Uuid,
+        body: &Value,
+        columns: &[GridColumn],
+    ) -> Result<super::CellSaved, AppError> {
+        use super::CellSaved;
+        let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        let mode = tessera_core::eav::rows::UpdateMode::Merge;
+        match eav.update_row(actor, table, id, body, None, mode).await {
+            Ok(row) => Ok(CellSaved::Saved(grid_row(&row, &names))),
+            Err(tessera_core::Error::Conflict { current: Some(current), .. }) => {
+                Ok(CellSaved::Conflict(grid_row(&current, &names)))
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// The data type of a column (empty for an unknown one: core names it in its error).

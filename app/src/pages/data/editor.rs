@@ -47,12 +47,7 @@ pub fn CellEditor(
         }
         if let Some(el) = input.get() {
             let _ = el.focus();
-            if caret_at_end {
-                let end = el.value().encode_utf16().count() as u32;
-                let _ = el.set_selection_range(end, end);
-            } else {
-                el.select();
-            }
+            place_caret(&el, caret_at_end);
         }
     });
     if !choices.is_empty() {
@@ -112,12 +107,7 @@ fn ReferencePicker(
     Effect::new(move |_| {
         if let Some(el) = input.get() {
             let _ = el.focus();
-            if caret_at_end {
-                let end = el.value().encode_utf16().count() as u32;
-                let _ = el.set_selection_range(end, end);
-            } else {
-                el.select();
-            }
+            place_caret(&el, caret_at_end);
         }
     });
     let pick = move |key: String| {
@@ -181,5 +171,15 @@ fn ReferencePicker(
                 </ul>
             </Transition>
         </div>
+    }
+}
+
+/// After the editor took the focus: the caret after a typed character, or the whole value selected.
+fn place_caret(input: &leptos::web_sys::HtmlInputElement, at_end: bool) {
+    if at_end {
+        let end = input.value().encode_utf16().count() as u32;
+        let _ = input.set_selection_range(end, end);
+    } else {
+        input.select();
     }
 }

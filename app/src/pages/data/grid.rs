@@ -533,7 +533,10 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         }
         let (row, col) = active.get_untracked();
         let rows = total.get_untracked();
-        let page = ((viewport_h.get_untracked() / ROW_H) as usize).saturating_sub(2).max(1);
+        // Rows in one screen of the grid as it is now (PageDown and PageUp move by the same amount).
+        let height =
+            viewport.get_untracked().map_or(viewport_h.get_untracked(), |el| f64::from(el.client_height()));
+        let page = ((height / ROW_H) as usize).saturating_sub(2).max(1);
         let last_row = rows.saturating_sub(1);
         let last_col = shown.with_untracked(Vec::len).saturating_sub(1);
         let key = ev.key();
