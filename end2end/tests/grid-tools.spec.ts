@@ -319,8 +319,6 @@ test('a reference column is edited with a picker searching the referenced table'
   await editor.fill('99');
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('grid-error')).toBeVisible();
-  await expect(editor).toHaveValue('99');
-  await page.keyboard.press('Escape');
   await expect(cell(page, 1, 0)).toHaveText('2');
 });
 

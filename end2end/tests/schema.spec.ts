@@ -300,8 +300,6 @@ test('design a small shop with keys, foreign keys and a CHECK through the UI', a
     await page.getByTestId('cell-editor').fill('-1');
     await page.keyboard.press('Enter');
     await expect(page.getByTestId('grid-error')).toContainText('a line needs a positive quantity');
-    await expect(page.getByTestId('cell-editor')).toHaveValue('-1');
-    await page.keyboard.press('Escape');
     await expect(gridCell(1, 2)).toHaveText('2');
     // The composite key: duplicating the line repeats (order_id, line_no).
     await page.locator('[data-testid="grid-row"][aria-rowindex="2"]').getByTestId('row-select').check();

@@ -130,8 +130,6 @@ fn Grid(meta: GridMeta) -> impl IntoView {
     let draft: RwSignal<Option<String>> = RwSignal::new(None);
     // The edit was started by typing a character (the editor puts the caret after it).
     let typed_into = RwSignal::new(false);
-    // A cell edit is on its way to the server.
-    let saving = RwSignal::new(false);
     let cell_error: RwSignal<Option<(usize, usize, String)>> = RwSignal::new(None);
     let conflict: RwSignal<Option<Conflict>> = RwSignal::new(None);
     let selected: RwSignal<HashSet<String>> = RwSignal::new(HashSet::new());
@@ -336,21 +334,10 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         let before = current.cells.get(col).cloned().flatten();
         let version = version.unwrap_or(current.version);
         let name = table.get_value();
-        // The editor of this cell, if it is open: it closes once the value is saved (or handed to the
-        // conflict dialog) and stays open on what was typed when the server refuses it.
-        let close_editor = move || {
-            if editing.get_untracked() == Some(Editing { row, col }) {
-                editing.set(None);
-                focus_grid();
-            }
-        };
         leptos::task::spawn_local(async move {
             let wanted = text.clone();
-            let answer = save_cell(name, current.id.clone(), version, column.clone(), text).await;
-            saving.set(false);
-            match answer {
+            match save_cell(name, current.id.clone(), version, column.clone(), text).await {
                 Ok(CellSaved::Saved(saved)) => {
-                    close_editor();
                     cell_error.set(None);
                     conflict.set(None);
                     if record {
@@ -359,7 +346,6 @@ fn Grid(meta: GridMeta) -> impl IntoView {
                     put_row(saved);
                 }
                 Ok(CellSaved::Conflict(now)) => {
-                    close_editor();
                     conflict.set(Some(Conflict { row, col, current: now, wanted }))
                 }
                 Err(e) => {
@@ -457,18 +443,17 @@ fn Grid(meta: GridMeta) -> impl IntoView {
         draft.set(text);
         editing.set(Some(Editing { row, col }));
     };
-    // Escape (or an unchanged value) closes the editor; a changed value is saved first and the editor
-    // closes when the server took it (see `save`), so nothing typed is lost to a refusal.
     let finish_edit = move |commit: bool| {
-        let Some(edit) = editing.get_untracked() else { return };
-        let before = row_at(edit.row).and_then(|r| r.cells.get(edit.col).cloned().flatten());
-        let after = draft.get_untracked().filter(|t| !t.is_empty());
-        if !commit || before == after {
+        if let Some(edit) = editing.get_untracked() {
             editing.set(None);
+            if commit {
+                let before = row_at(edit.row).and_then(|r| r.cells.get(edit.col).cloned().flatten());
+                let after = draft.get_untracked().filter(|t| !t.is_empty());
+                if before != after {
+                    save(edit.row, edit.col, after, None, true);
+                }
+            }
             focus_grid();
-        } else if !saving.get_untracked() {
-            saving.set(true);
-            save(edit.row, edit.col, after, None, true);
         }
     };
 
